@@ -1,0 +1,80 @@
+"""`Reading`: the one value type that travels from decoder to store to dashboard."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from stadtpuls.units import Quantity
+
+_NS_PER_S = 1_000_000_000
+
+
+class SeriesKey(NamedTuple):
+    """A stored series' identity: measurement (quantity) plus the tags site and sensor."""
+
+    site: str
+    sensor: str
+    quantity: Quantity
+
+
+def check_identifier(kind: str, value: str) -> None:
+    """Reject ids that no store can keep faithfully.
+
+    Any printable text is a valid id (quotes, semicolons, unicode: the stores bind them as
+    values). Control characters are not: InfluxDB's line protocol cannot carry a newline in a
+    tag, and a trailing backslash would escape the separator after it.
+    """
+    if not value:
+        raise ValueError(f"{kind} id is empty")
+    if len(value) > 256:
+        raise ValueError(f"{kind} id is longer than 256 characters: {value[:40]!r}…")
+    if value.endswith("\\"):
+        raise ValueError(f"{kind} id {value!r} ends with a backslash")
+    if not value.isprintable():
+        raise ValueError(f"{kind} id {value!r} contains control characters")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One measured value, in the canonical unit of its quantity.
+
+    Identity is (quantity, site, sensor, time_ns): writing the same identity again overwrites
+    the value, it never doubles it. `implausible` and `unregistered` are marks, not identity.
+    """
+
+    site: str
+    sensor: str
+    quantity: Quantity
+    time_ns: int
+    value: float
+    implausible: bool = False
+    unregistered: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.quantity, Quantity):
+            raise TypeError(f"quantity must be a Quantity, not {self.quantity!r}")
+        if not math.isfinite(self.value):
+            # NaN and ±inf have no line-protocol form and poison every aggregate.
+            raise ValueError(f"value of {self.site}/{self.sensor} is not finite: {self.value}")
+        check_identifier("site", self.site)
+        check_identifier("sensor", self.sensor)
+
+    @property
+    def key(self) -> SeriesKey:
+        return SeriesKey(self.site, self.sensor, self.quantity)
+
+    @property
+    def time(self) -> datetime:
+        """Timestamp as an aware UTC datetime (microsecond resolution)."""
+        return datetime.fromtimestamp(self.time_ns / _NS_PER_S, tz=UTC)
+
+
+def to_ns(when: datetime) -> int:
+    """Aware datetime to integer epoch nanoseconds, exact to the microsecond."""
+    if when.tzinfo is None:
+        raise ValueError("naive datetime: give a timezone (times are stored in UTC)")
+    delta = when - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * _NS_PER_S + delta.microseconds * 1_000
