@@ -22,7 +22,8 @@ class _Component(Protocol):
 
 # sub-command -> (module, one-line help). Modules are imported only when listed here.
 _COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("stadtpuls.demo_cli", "run the whole demo: broker, store, simulators, ingest, dashboard"),
+    "demo": ("stadtpuls.demo_cli", "run the whole demo: broker, store, simulators, ingest, "
+             "dashboard"),
     "ingest": ("ingest.cli", "subscribe to MQTT and write readings to the store"),
     "dashboard": ("dashboard.cli", "serve the web dashboard"),
     "simulate": ("simulators.cli", "publish simulated sensor readings, or print a year summary"),

@@ -111,7 +111,9 @@ _CONVERSIONS: dict[Quantity, dict[str, _Linear]] = {
     Quantity.COUNT: {"count": _IDENTITY, "1": _IDENTITY, "{count}": _IDENTITY, "": _IDENTITY},
     Quantity.IRRADIANCE: {"W/m²": _IDENTITY, "W/m2": _IDENTITY, "kW/m2": _Linear(1e3)},
     Quantity.WIND_SPEED: {"m/s": _IDENTITY, "km/h": _Linear(1 / 3.6), "kn": _Linear(0.514444)},
-    Quantity.PRESSURE: {"hPa": _IDENTITY, "Pa": _Linear(1e-2), "kPa": _Linear(10.0), "mbar": _IDENTITY},
+    Quantity.PRESSURE: {
+        "hPa": _IDENTITY, "mbar": _IDENTITY, "Pa": _Linear(1e-2), "kPa": _Linear(10.0)
+    },
     Quantity.VOLTAGE: {"V": _IDENTITY, "mV": _Linear(1e-3)},
     Quantity.BATTERY: {"%": _IDENTITY, "/": _Linear(100.0)},
     Quantity.RSSI: {"dBm": _IDENTITY, "dBW": _Linear(1.0, 30.0)},

@@ -45,9 +45,11 @@ def load_catalogue(path: str | Path) -> Catalogue:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise CatalogueError([Problem(file, None, "", f"cannot read the file: {exc.strerror}")])
+        problem = Problem(file, None, "", f"cannot read the file: {exc.strerror}")
+        raise CatalogueError([problem]) from None
     except UnicodeDecodeError:
-        raise CatalogueError([Problem(file, None, "", "not UTF-8 text; save it as UTF-8")])
+        problem = Problem(file, None, "", "not UTF-8 text; save it as UTF-8")
+        raise CatalogueError([problem]) from None
     try:
         data = yaml.safe_load(text)
         lines = _line_index(yaml.compose(text))

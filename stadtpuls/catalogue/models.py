@@ -8,6 +8,7 @@ never silently disables a setting.
 
 from __future__ import annotations
 
+import itertools
 import zoneinfo
 from collections.abc import Iterator
 from enum import StrEnum
@@ -99,7 +100,7 @@ class Thresholds(_Model):
             for name in ("alarm_low", "warn_low", "warn_high", "alarm_high")
             if getattr(self, name) is not None
         ]
-        for (lo_name, lo), (hi_name, hi) in zip(chain, chain[1:], strict=False):
+        for (lo_name, lo), (hi_name, hi) in itertools.pairwise(chain):
             if lo > hi:
                 raise ValueError(f"{lo_name} ({lo:g}) must not be above {hi_name} ({hi:g})")
         return self

@@ -1,0 +1,257 @@
+"""`InfluxStore`: writes through the v2 write API, reads with InfluxQL on `/query`.
+
+Both endpoints are served by InfluxDB 1.8+, 2.x, 3.x and Cloud (ARCHITECTURE.md §3). Writes use
+influxdb-client's synchronous API with our own batches, because its batching mode loses
+buffered points on exit. Reads bind every user value as a query parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import urllib3
+from influxdb_client.client.influxdb_client import InfluxDBClient
+from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.domain.write_precision import WritePrecision
+from influxdb_client.rest import ApiException
+
+from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.store.errors import StoreRejected, StoreUnavailable
+from stadtpuls.store.line_protocol import encode_lines, quote_ident
+from stadtpuls.store.protocol import Aggregate, WindowSeries
+from stadtpuls.units import Quantity
+
+_MEASUREMENTS = "|".join(q.value for q in Quantity)
+
+
+class InfluxStore:
+    """A `Store` on InfluxDB. `bucket` is `db/rp` on 1.x, the bucket name on 2.x/3.x."""
+
+    def __init__(
+        self,
+        url: str,
+        bucket: str,
+        *,
+        token: str = "",
+        org: str = "",
+        timeout_s: float = 10.0,
+        batch_size: int = 5_000,
+        retries: int = 3,
+        backoff_s: float = 0.2,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.bucket = bucket
+        self.database, _, rp = bucket.partition("/")
+        self.retention_policy = rp or None
+        self._token = token
+        self._org = org or "-"
+        self._batch_size = batch_size
+        self._retries = retries
+        self._backoff_s = backoff_s
+        self._client = InfluxDBClient(url=self.url, token=token or "-", org=self._org,
+                                      timeout=int(timeout_s * 1000))
+        self._writer = self._client.write_api(write_options=SYNCHRONOUS)
+        self._http = urllib3.PoolManager(
+            num_pools=2, maxsize=8, retries=False,
+            timeout=urllib3.Timeout(connect=min(timeout_s, 5.0), read=timeout_s),
+        )
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        for start in range(0, len(readings), self._batch_size):
+            body = encode_lines(readings[start:start + self._batch_size])
+            self._write_with_retries(body)
+
+    def _write_with_retries(self, body: str) -> None:
+        delay = self._backoff_s
+        for attempt in range(self._retries + 1):
+            try:
+                self._writer.write(bucket=self.bucket, org=self._org, record=body,
+                                   write_precision=WritePrecision.NS)  # type: ignore[arg-type]
+                return
+            except ApiException as exc:
+                error = self._translate(exc)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                error = StoreUnavailable(
+                    f"InfluxDB at {self.url} is unreachable ({type(exc).__name__}); check that "
+                    "it runs and STADTPULS_INFLUX_URL points to it"
+                )
+            if isinstance(error, StoreRejected) or attempt == self._retries:
+                raise error
+            time.sleep(delay)
+            delay *= 2
+
+    def _translate(self, exc: ApiException) -> StoreUnavailable | StoreRejected:
+        status = int(exc.status or 0)
+        detail = _error_text(exc.body) or exc.reason or ""
+        if status in (401, 403):
+            return StoreUnavailable(
+                f"InfluxDB at {self.url} refused the token (HTTP {status}); check "
+                "STADTPULS_INFLUX_TOKEN or STADTPULS_INFLUX_TOKEN_FILE"
+            )
+        if status == 404:
+            return StoreUnavailable(
+                f"InfluxDB at {self.url} has no bucket {self.bucket!r} ({detail}); create it "
+                "or set STADTPULS_INFLUX_BUCKET"
+            )
+        if status in (400, 413, 422):
+            return StoreRejected(f"InfluxDB refused the data (HTTP {status}): {detail}")
+        return StoreUnavailable(f"InfluxDB at {self.url} answered HTTP {status}: {detail}; "
+                                "will retry")
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def latest(
+        self, site: str | None = None, since_ns: int | None = None
+    ) -> dict[SeriesKey, Reading]:
+        where, params = _where(site=site, start_ns=since_ns)
+        q = (f'SELECT last("value") AS "value", "implausible", "unregistered" '
+             f"FROM /^({_MEASUREMENTS})$/ {where} GROUP BY \"site\", \"sensor\"")
+        out: dict[SeriesKey, Reading] = {}
+        for series in self._series(self._query(q, params)):
+            tags = series.get("tags", {})
+            cols = series["columns"]
+            for row in series["values"]:
+                rec = dict(zip(cols, row, strict=True))
+                reading = Reading(
+                    tags["site"], tags["sensor"], Quantity(series["name"]), int(rec["time"]),
+                    float(rec["value"]), bool(rec.get("implausible")),
+                    bool(rec.get("unregistered")),
+                )
+                out[reading.key] = reading
+        return out
+
+    def aggregate(
+        self,
+        series: Iterable[SeriesKey],
+        start_ns: int,
+        end_ns: int,
+        window_ns: int,
+        aggregates: Sequence[Aggregate],
+        *,
+        offset_ns: int = 0,
+        exclude_implausible: bool = False,
+    ) -> dict[SeriesKey, WindowSeries]:
+        if window_ns <= 0:
+            raise ValueError("window_ns must be positive")
+        by_quantity: dict[Quantity, list[SeriesKey]] = {}
+        for key in dict.fromkeys(series):
+            by_quantity.setdefault(key.quantity, []).append(key)
+        cols = ", ".join(f'{a.value}("value") AS "{a.value}"' for a in aggregates)
+        # InfluxQL wants a duration literal here; the offset is normalised into [0, window).
+        group = f"GROUP BY time({window_ns}ns, {offset_ns % window_ns}ns), \"site\", \"sensor\""
+        out: dict[SeriesKey, WindowSeries] = {}
+        for quantity, keys in by_quantity.items():
+            where, params = _where(keys=keys, start_ns=start_ns, end_ns=end_ns,
+                                   plausible_only=exclude_implausible)
+            q = (f"SELECT {cols} FROM {quote_ident(quantity.value)} "
+                 f"{where} {group} fill(none)")
+            for s in self._series(self._query(q, params)):
+                key = SeriesKey(s["tags"]["site"], s["tags"]["sensor"], quantity)
+                idx = {c: i for i, c in enumerate(s["columns"])}
+                result = WindowSeries(values={a: [] for a in aggregates})
+                for row in s["values"]:
+                    result.times.append(int(row[0]))
+                    for a in aggregates:
+                        result.values[a].append(float(row[idx[a.value]]))
+                out[key] = result
+        return out
+
+    def counts(
+        self, start_ns: int, end_ns: int, site: str | None = None
+    ) -> dict[SeriesKey, int]:
+        where, params = _where(site=site, start_ns=start_ns, end_ns=end_ns)
+        q = (f'SELECT count("value") AS "count" FROM /^({_MEASUREMENTS})$/ {where} '
+             'GROUP BY "site", "sensor"')
+        out: dict[SeriesKey, int] = {}
+        for s in self._series(self._query(q, params)):
+            key = SeriesKey(s["tags"]["site"], s["tags"]["sensor"], Quantity(s["name"]))
+            out[key] = int(s["values"][0][1])
+        return out
+
+    def _query(self, q: str, params: dict[str, Any]) -> dict[str, Any]:
+        fields = {"db": self.database, "q": q, "epoch": "ns", "params": json.dumps(params)}
+        if self.retention_policy:
+            fields["rp"] = self.retention_policy
+        headers = {"Authorization": f"Token {self._token}"} if self._token else {}
+        try:
+            resp = self._http.request("POST", f"{self.url}/query", fields=fields,
+                                      headers=headers, encode_multipart=False)
+        except urllib3.exceptions.HTTPError as exc:
+            raise StoreUnavailable(
+                f"InfluxDB at {self.url} is unreachable ({type(exc).__name__}); check that it "
+                "runs and STADTPULS_INFLUX_URL points to it"
+            ) from None
+        try:
+            body: dict[str, Any] = json.loads(resp.data or b"{}")
+        except ValueError:
+            body = {}
+        error = body.get("error") or next(
+            (r["error"] for r in body.get("results", []) if "error" in r), None
+        )
+        if resp.status >= 500 or resp.status in (401, 403, 404):
+            raise StoreUnavailable(f"InfluxDB query failed (HTTP {resp.status}): {error}")
+        if error:
+            if "database not found" in error:
+                return {"results": []}
+            raise StoreRejected(f"InfluxDB rejected the query: {error}")
+        return body
+
+    @staticmethod
+    def _series(body: dict[str, Any]) -> Iterable[dict[str, Any]]:
+        for result in body.get("results", []):
+            yield from result.get("series", [])
+
+    def close(self) -> None:
+        self._writer.close()  # type: ignore[no-untyped-call]
+        self._client.close()  # type: ignore[no-untyped-call]
+        self._http.clear()
+
+
+def _where(
+    *,
+    keys: Sequence[SeriesKey] = (),
+    site: str | None = None,
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+    plausible_only: bool = False,
+) -> tuple[str, dict[str, Any]]:
+    """A WHERE clause that refers to values only through bound `$parameters`."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if keys:
+        alternatives = []
+        for i, key in enumerate(keys):
+            params[f"site{i}"] = key.site
+            params[f"sensor{i}"] = key.sensor
+            alternatives.append(f'("site" = $site{i} AND "sensor" = $sensor{i})')
+        clauses.append("(" + " OR ".join(alternatives) + ")")
+    if site is not None:
+        params["site"] = site
+        clauses.append('"site" = $site')
+    if start_ns is not None:
+        params["start"] = start_ns
+        clauses.append("time >= $start")
+    if end_ns is not None:
+        params["end"] = end_ns
+        clauses.append("time < $end")
+    if plausible_only:
+        clauses.append('"implausible" = false')
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _error_text(body: object) -> str:
+    if not body:
+        return ""
+    text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text.strip()[:300]
+    if isinstance(parsed, dict):
+        return str(parsed.get("error") or parsed.get("message") or text)[:300]
+    return text[:300]

@@ -1,0 +1,73 @@
+"""The `Store` protocol: what ingest writes and the dashboard asks, whatever the database.
+
+Both implementations (`SQLiteStore`, `InfluxStore`) pass one contract suite
+(tests/test_store_contract.py), so the dashboard never needs to know which one it talks to.
+Times are integer epoch nanoseconds, UTC; ranges are half-open [start, end).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from stadtpuls.reading import Reading, SeriesKey
+
+
+class Aggregate(StrEnum):
+    MEAN = "mean"
+    MIN = "min"
+    MAX = "max"
+    LAST = "last"
+    SUM = "sum"
+    COUNT = "count"
+
+
+@dataclass
+class WindowSeries:
+    """One series aggregated into windows: `times[i]` is the start of window i."""
+
+    times: list[int] = field(default_factory=list)
+    values: dict[Aggregate, list[float]] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    def write(self, readings: Sequence[Reading]) -> None:
+        """Store readings; same identity (series, time) overwrites, never doubles.
+
+        Raises StoreUnavailable (retry later) or StoreRejected (bad data).
+        """
+        ...
+
+    def latest(
+        self, site: str | None = None, since_ns: int | None = None
+    ) -> dict[SeriesKey, Reading]:
+        """The newest reading of every series (of one site, not older than `since_ns`)."""
+        ...
+
+    def aggregate(
+        self,
+        series: Iterable[SeriesKey],
+        start_ns: int,
+        end_ns: int,
+        window_ns: int,
+        aggregates: Sequence[Aggregate],
+        *,
+        offset_ns: int = 0,
+        exclude_implausible: bool = False,
+    ) -> dict[SeriesKey, WindowSeries]:
+        """Aggregate each series into windows of `window_ns`, aligned to epoch + offset_ns.
+
+        Windows without readings are left out (gaps stay gaps). Series without any reading in
+        the range are absent from the result.
+        """
+        ...
+
+    def counts(
+        self, start_ns: int, end_ns: int, site: str | None = None
+    ) -> dict[SeriesKey, int]:
+        """Number of readings per series in [start_ns, end_ns)."""
+        ...
+
+    def close(self) -> None: ...

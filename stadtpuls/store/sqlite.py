@@ -1,0 +1,216 @@
+"""`SQLiteStore`: the embedded store for the demo and small single-box sites.
+
+WAL mode lets several processes read while one writes. Each thread gets its own connection,
+because sqlite3 connections must not be shared across threads and a WSGI server serves
+dashboard requests from a pool of them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.store.errors import StoreRejected, StoreUnavailable
+from stadtpuls.store.protocol import Aggregate, WindowSeries
+from stadtpuls.units import Quantity
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS readings (
+    site         TEXT    NOT NULL,
+    sensor       TEXT    NOT NULL,
+    quantity     TEXT    NOT NULL,
+    time_ns      INTEGER NOT NULL,
+    value        REAL    NOT NULL,
+    implausible  INTEGER NOT NULL DEFAULT 0,
+    unregistered INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site, sensor, quantity, time_ns)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS readings_by_time ON readings (time_ns);
+"""
+
+_UPSERT = """
+INSERT INTO readings (site, sensor, quantity, time_ns, value, implausible, unregistered)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (site, sensor, quantity, time_ns) DO UPDATE SET
+    value = excluded.value,
+    implausible = excluded.implausible,
+    unregistered = excluded.unregistered
+"""
+
+# SQL aggregate per Aggregate; LAST has none and is computed by its own query.
+_SQL_AGG = {
+    Aggregate.MEAN: "AVG(value)",
+    Aggregate.MIN: "MIN(value)",
+    Aggregate.MAX: "MAX(value)",
+    Aggregate.SUM: "SUM(value)",
+    Aggregate.COUNT: "COUNT(value)",
+}
+
+
+class SQLiteStore:
+    """A `Store` in one SQLite file (or `:memory:` for a single connection's lifetime)."""
+
+    def __init__(self, path: str | Path, *, timeout_s: float = 10.0) -> None:
+        self.path = str(path)
+        self._timeout_s = timeout_s
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with self._conn() as conn:
+            conn.executescript(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=self._timeout_s,
+                                       check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                # NORMAL is durable across process crashes in WAL mode; only a power cut can
+                # lose the last transactions, and the ingest acks only after commit returns.
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(
+                    f"cannot open SQLite store {self.path}: {exc}; check the path and its "
+                    "permissions"
+                ) from None
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        rows = [
+            (r.site, r.sensor, r.quantity.value, r.time_ns, r.value,
+             int(r.implausible), int(r.unregistered))
+            for r in readings
+        ]
+        if not rows:
+            return
+        conn = self._conn()
+        try:
+            with conn:
+                conn.executemany(_UPSERT, rows)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(
+                f"SQLite store {self.path} cannot take writes: {exc}; check free disk space "
+                "and that no other process holds a long write lock"
+            ) from None
+        except sqlite3.DatabaseError as exc:
+            raise StoreRejected(f"SQLite store {self.path} refused the batch: {exc}") from None
+
+    def latest(
+        self, site: str | None = None, since_ns: int | None = None
+    ) -> dict[SeriesKey, Reading]:
+        where, params = _filters(site=site, start_ns=since_ns)
+        # SQLite documents that bare columns in a MAX() aggregate query come from the row
+        # holding the maximum, which is exactly "the newest reading per series".
+        sql = (
+            "SELECT site, sensor, quantity, MAX(time_ns), value, implausible, unregistered "
+            f"FROM readings {where} GROUP BY site, sensor, quantity"
+        )
+        out: dict[SeriesKey, Reading] = {}
+        for site_, sensor, quantity, time_ns, value, implausible, unregistered in self._query(
+            sql, params
+        ):
+            reading = Reading(site_, sensor, Quantity(quantity), time_ns, value,
+                              bool(implausible), bool(unregistered))
+            out[reading.key] = reading
+        return out
+
+    def aggregate(
+        self,
+        series: Iterable[SeriesKey],
+        start_ns: int,
+        end_ns: int,
+        window_ns: int,
+        aggregates: Sequence[Aggregate],
+        *,
+        offset_ns: int = 0,
+        exclude_implausible: bool = False,
+    ) -> dict[SeriesKey, WindowSeries]:
+        if window_ns <= 0:
+            raise ValueError("window_ns must be positive")
+        out: dict[SeriesKey, WindowSeries] = {}
+        plain = [a for a in aggregates if a is not Aggregate.LAST]
+        window = "(time_ns - ((((time_ns - ?) % ?) + ?) % ?))"
+        for key in dict.fromkeys(series):
+            where, params = _filters(key=key, start_ns=start_ns, end_ns=end_ns,
+                                     plausible_only=exclude_implausible)
+            by_window: dict[int, dict[Aggregate, float]] = {}
+            wparams = [offset_ns, window_ns, window_ns, window_ns]
+            if plain:
+                cols = ", ".join(_SQL_AGG[a] for a in plain)
+                sql = f"SELECT {window} AS w, {cols} FROM readings {where} GROUP BY w"
+                for row in self._query(sql, [*wparams, *params]):
+                    by_window[row[0]] = dict(zip(plain, map(float, row[1:]), strict=True))
+            if Aggregate.LAST in aggregates:
+                sql = (f"SELECT {window} AS w, MAX(time_ns), value "
+                       f"FROM readings {where} GROUP BY w")
+                for w, _, value in self._query(sql, [*wparams, *params]):
+                    by_window.setdefault(w, {})[Aggregate.LAST] = float(value)
+            if by_window:
+                result = WindowSeries(values={a: [] for a in aggregates})
+                for w in sorted(by_window):
+                    result.times.append(w)
+                    for a in aggregates:
+                        result.values[a].append(by_window[w][a])
+                out[key] = result
+        return out
+
+    def counts(
+        self, start_ns: int, end_ns: int, site: str | None = None
+    ) -> dict[SeriesKey, int]:
+        where, params = _filters(site=site, start_ns=start_ns, end_ns=end_ns)
+        sql = (f"SELECT site, sensor, quantity, COUNT(*) FROM readings {where} "
+               "GROUP BY site, sensor, quantity")
+        return {
+            SeriesKey(s, n, Quantity(q)): c for s, n, q, c in self._query(sql, params)
+        }
+
+    def _query(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} cannot be read: {exc}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+def _filters(
+    *,
+    key: SeriesKey | None = None,
+    site: str | None = None,
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+    plausible_only: bool = False,
+) -> tuple[str, list[object]]:
+    """A WHERE clause with placeholders only: values never enter the SQL text."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if key is not None:
+        clauses.append("site = ? AND sensor = ? AND quantity = ?")
+        params += [key.site, key.sensor, key.quantity.value]
+    if site is not None:
+        clauses.append("site = ?")
+        params.append(site)
+    if start_ns is not None:
+        clauses.append("time_ns >= ?")
+        params.append(start_ns)
+    if end_ns is not None:
+        clauses.append("time_ns < ?")
+        params.append(end_ns)
+    if plausible_only:
+        clauses.append("implausible = 0")
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params

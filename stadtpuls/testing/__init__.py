@@ -1,0 +1,1 @@
+"""Real-server test harness: Mosquitto and InfluxDB processes for the test suite."""

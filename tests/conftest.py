@@ -1,0 +1,113 @@
+"""Shared pytest fixtures.
+
+The integration fixtures run the real servers: Debian's Mosquitto and InfluxDB 1.6.7. The
+latter predates ``/api/v2/write``, so ``influx.url`` points at a small route adapter
+(:mod:`stadtpuls.testing.influx_adapter`) that maps that one route to ``/write`` as
+InfluxDB 1.8 does natively; parsing, storage and InfluxQL are the real server's.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+from stadtpuls.testing.servers import BinaryNotFoundError, InfluxServer, MosquittoServer
+
+
+def _missing(exc: BinaryNotFoundError) -> NoReturn:
+    # CI must never go green by skipping the integration tests: there a missing server is
+    # a broken setup, on a developer's machine merely an optional install.
+    if os.environ.get("CI") == "true":
+        pytest.fail(
+            f"{exc.binary} is missing in CI: apt-get install {exc.apt_package}", pytrace=False
+        )
+    pytest.skip(f"{exc.binary} not installed: apt-get install {exc.apt_package}")
+
+
+# --- servers -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoServer]:
+    """One Mosquitto per test session on a free port (persistence on, no queue limits)."""
+    server = MosquittoServer(tmp_path_factory.mktemp("mosquitto"))
+    try:
+        server.start()
+    except BinaryNotFoundError as exc:
+        _missing(exc)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
+    """One influxd per test session; ``.url`` is the v2-write adapter, ``.direct_url`` influxd."""
+    server = InfluxServer(tmp_path_factory.mktemp("influxd"))
+    try:
+        server.start()
+    except BinaryNotFoundError as exc:
+        _missing(exc)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_mosquitto(tmp_path: Path) -> Iterator[Callable[[], MosquittoServer]]:
+    """Start private brokers for tests that stop or restart them; stopped at teardown."""
+    servers: list[MosquittoServer] = []
+
+    def make() -> MosquittoServer:
+        server = MosquittoServer(tmp_path / f"mosquitto-{len(servers)}")
+        servers.append(server)
+        try:
+            server.start()
+        except BinaryNotFoundError as exc:
+            _missing(exc)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def make_influx(tmp_path: Path) -> Iterator[Callable[[], InfluxServer]]:
+    """Start private influxd instances for tests that stop them; stopped at teardown."""
+    servers: list[InfluxServer] = []
+
+    def make() -> InfluxServer:
+        server = InfluxServer(tmp_path / f"influxd-{len(servers)}")
+        servers.append(server)
+        try:
+            server.start()
+        except BinaryNotFoundError as exc:
+            _missing(exc)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+# --- per-test isolation on the session servers ---------------------------------------------
+
+
+@pytest.fixture
+def influx_db(influx: InfluxServer) -> Iterator[str]:
+    """A fresh database on the session influxd, dropped after the test."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    influx.create_database(name)
+    yield name
+    if influx.running:
+        influx.drop_database(name)
+
+
+@pytest.fixture
+def mqtt_topic_prefix() -> str:
+    """A topic prefix no other test uses (``test/<uuid hex>``); add ``/...`` levels to it."""
+    return f"test/{uuid.uuid4().hex}"

@@ -1,0 +1,285 @@
+"""One contract for every `Store`: SQLite and the real InfluxDB pass the same tests.
+
+The InfluxDB runs are against the session's real influxd (1.6.7 behind the v2-write route
+adapter, see conftest.py); nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import urllib.request
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.store import Aggregate, Store, StoreRejected, StoreUnavailable
+from stadtpuls.store.influx import InfluxStore
+from stadtpuls.store.sqlite import SQLiteStore
+from stadtpuls.testing.servers import InfluxServer
+from stadtpuls.units import Quantity
+
+T0 = 1_750_000_000 * 10**9  # 2025-06-15T15:06:40Z
+MIN = 60 * 10**9
+HOUR = 60 * MIN
+
+HOSTILE_IDS = [
+    "x' OR 1=1 --",
+    'a"b',
+    "sensor;DROP DATABASE stadtpuls",
+    "Straße-Ümlaut-日本-🚲",
+    "with space, comma=equals",
+    "back\\slash",
+    "$sensor0",
+]
+
+
+@pytest.fixture(params=["sqlite", "influx"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        s: Store = SQLiteStore(tmp_path / "readings.db")
+    else:
+        db = request.getfixturevalue("influx_db")
+        server: InfluxServer = request.getfixturevalue("influx")
+        s = InfluxStore(server.url, f"{db}/autogen")
+    yield s
+    s.close()
+
+
+def _dataset(n_sensors: int = 20, per_sensor: int = 5_000, seed: int = 7) -> list[Reading]:
+    rng = random.Random(seed)
+    quantities = [Quantity.POWER, Quantity.TEMPERATURE, Quantity.CO2, Quantity.ENERGY]
+    readings = []
+    for i in range(n_sensors):
+        q = quantities[i % len(quantities)]
+        site = "stuehlinger" if i % 2 else "freiburg"
+        for k in range(per_sensor):
+            # A jitter inside the minute keeps window boundaries honest.
+            t = T0 + k * MIN + rng.randrange(0, MIN // 2)
+            readings.append(Reading(site, f"s{i:02d}", q, t, rng.uniform(-50.0, 5_000.0),
+                                    implausible=rng.random() < 0.01))
+    rng.shuffle(readings)  # arrival order is not time order
+    return readings
+
+
+def _truth(readings: list[Reading], window: int) -> dict[SeriesKey, dict[int, list[float]]]:
+    by: dict[SeriesKey, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in sorted(readings, key=lambda r: r.time_ns):
+        by[r.key][r.time_ns - r.time_ns % window].append(r.value)
+    return by
+
+
+def _close(a: float, b: float, rel: float = 1e-9) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-9)
+
+
+@pytest.mark.integration
+def test_round_trip_100k_readings_agrees_with_ground_truth(store: Store) -> None:
+    readings = _dataset()
+    assert len(readings) == 100_000
+    store.write(readings)
+
+    end = T0 + 5_000 * MIN
+    counts = store.counts(T0, end)
+    assert sum(counts.values()) == 100_000
+    assert len(counts) == 20 and set(counts.values()) == {5_000}
+
+    newest = {}
+    for r in readings:
+        if r.key not in newest or r.time_ns > newest[r.key].time_ns:
+            newest[r.key] = r
+    assert store.latest() == newest
+
+    truth = _truth(readings, HOUR)
+    aggs = [Aggregate.MEAN, Aggregate.MIN, Aggregate.MAX, Aggregate.COUNT]
+    result = store.aggregate(list(truth), T0, end, HOUR, aggs)
+    assert set(result) == set(truth)
+    for key, windows in truth.items():
+        got = result[key]
+        assert got.times == sorted(windows)
+        for i, w in enumerate(got.times):
+            values = windows[w]
+            assert _close(got.values[Aggregate.MEAN][i], math.fsum(values) / len(values))
+            assert got.values[Aggregate.MIN][i] == min(values)
+            assert got.values[Aggregate.MAX][i] == max(values)
+            assert got.values[Aggregate.COUNT][i] == len(values)
+
+
+@pytest.mark.integration
+def test_sqlite_and_influx_agree(influx: InfluxServer, influx_db: str, tmp_path: Path) -> None:
+    readings = _dataset(per_sensor=1_000, seed=11)
+    sqlite = SQLiteStore(tmp_path / "a.db")
+    influx_store = InfluxStore(influx.url, influx_db)
+    try:
+        for s in (sqlite, influx_store):
+            s.write(readings)
+        end = T0 + 1_000 * MIN
+        assert sqlite.counts(T0, end) == influx_store.counts(T0, end)
+        assert sqlite.latest() == influx_store.latest()
+        keys = sorted(sqlite.counts(T0, end))
+        aggs = list(Aggregate)
+        for window in (15 * MIN, HOUR, 24 * HOUR):
+            a = sqlite.aggregate(keys, T0, end, window, aggs, offset_ns=7 * MIN)
+            b = influx_store.aggregate(keys, T0, end, window, aggs, offset_ns=7 * MIN)
+            assert a.keys() == b.keys()
+            for key in a:
+                assert a[key].times == b[key].times
+                for agg in aggs:
+                    for x, y in zip(a[key].values[agg], b[key].values[agg], strict=True):
+                        assert _close(x, y), (key, agg, window)
+    finally:
+        sqlite.close()
+        influx_store.close()
+
+
+@pytest.mark.integration
+def test_duplicates_overwrite_and_out_of_order_is_fine(store: Store) -> None:
+    key = SeriesKey("stuehlinger", "pv_facade_s_power", Quantity.POWER)
+    first = [Reading(key.site, key.sensor, key.quantity, T0 + i * MIN, float(i)) for i in range(10)]
+    store.write(list(reversed(first)))
+    # The same identities again, with new values and a mark: overwrite, never double.
+    again = [Reading(key.site, key.sensor, key.quantity, T0 + i * MIN, 100.0 + i,
+                     implausible=True) for i in range(0, 10, 2)]
+    store.write(again)
+    store.write(again)
+    assert store.counts(T0, T0 + HOUR) == {key: 10}
+    series = store.aggregate([key], T0, T0 + HOUR, MIN, [Aggregate.LAST, Aggregate.COUNT])[key]
+    assert series.values[Aggregate.COUNT] == [1.0] * 10
+    assert series.values[Aggregate.LAST] == [100.0, 1, 102, 3, 104, 5, 106, 7, 108, 9]
+    assert store.latest()[key] == first[-1]
+    plausible = store.aggregate([key], T0, T0 + HOUR, HOUR, [Aggregate.SUM],
+                                exclude_implausible=True)[key]
+    assert plausible.values[Aggregate.SUM] == [1.0 + 3 + 5 + 7 + 9]
+
+
+@pytest.mark.integration
+def test_last_min_max_and_offset_windows(store: Store) -> None:
+    key = SeriesKey("s", "meter", Quantity.ENERGY)
+    values = [5.0, 1.0, 9.0, 3.0]
+    store.write([Reading("s", "meter", Quantity.ENERGY, T0 + i * 15 * MIN, v)
+                 for i, v in enumerate(values)])
+    aligned = T0 - T0 % HOUR
+    offset = (T0 - aligned) % HOUR
+    res = store.aggregate([key], T0, T0 + HOUR, HOUR, list(Aggregate), offset_ns=offset)[key]
+    assert res.times == [T0]
+    assert res.values[Aggregate.LAST] == [3.0]
+    assert res.values[Aggregate.MIN] == [1.0]
+    assert res.values[Aggregate.MAX] == [9.0]
+    assert res.values[Aggregate.SUM] == [18.0]
+    assert res.values[Aggregate.MEAN] == [4.5]
+    # A range without data: the series is absent, not an empty list or zeros.
+    assert store.aggregate([key], T0 - HOUR, T0, MIN, [Aggregate.MEAN]) == {}
+    assert store.counts(T0 - HOUR, T0) == {}
+
+
+@pytest.mark.integration
+def test_hostile_ids_round_trip_and_cannot_alter_queries(store: Store) -> None:
+    readings = [
+        Reading("site'; --", sid, Quantity.NOISE, T0 + i * MIN, float(i))
+        for i, sid in enumerate(HOSTILE_IDS)
+    ]
+    store.write(readings)
+    latest = store.latest()
+    assert {k.sensor for k in latest} == set(HOSTILE_IDS)
+    for r in readings:
+        assert latest[r.key] == r
+        only = store.aggregate([r.key], T0, T0 + HOUR, HOUR, [Aggregate.COUNT, Aggregate.LAST])
+        assert list(only) == [r.key]
+        assert only[r.key].values[Aggregate.LAST] == [r.value]
+    assert set(store.counts(T0, T0 + HOUR, site="site'; --").values()) == {1}
+    assert store.counts(T0, T0 + HOUR, site="x' OR 1=1 --") == {}
+    assert store.latest(site="' OR ''='") == {}
+    # Still all there: no statement smuggled in a value ran.
+    assert len(store.latest()) == len(HOSTILE_IDS)
+
+
+@pytest.mark.integration
+def test_latest_filters_by_site_and_age(store: Store) -> None:
+    store.write([
+        Reading("a", "x", Quantity.CO2, T0, 400.0),
+        Reading("a", "x", Quantity.CO2, T0 + HOUR, 800.0),
+        Reading("b", "y", Quantity.CO2, T0, 500.0),
+    ])
+    assert [r.value for r in store.latest(site="a").values()] == [800.0]
+    assert set(store.latest(since_ns=T0 + MIN)) == {SeriesKey("a", "x", Quantity.CO2)}
+
+
+def test_reading_rejects_what_no_store_can_keep() -> None:
+    with pytest.raises(ValueError, match="not finite"):
+        Reading("s", "x", Quantity.POWER, T0, math.nan)
+    with pytest.raises(ValueError, match="control characters"):
+        Reading("s", "line\nbreak", Quantity.POWER, T0, 1.0)
+    with pytest.raises(ValueError, match="backslash"):
+        Reading("s", "trailing\\", Quantity.POWER, T0, 1.0)
+    with pytest.raises(ValueError, match="empty"):
+        Reading("s", "", Quantity.POWER, T0, 1.0)
+
+
+@pytest.mark.integration
+def test_influx_unreachable_is_retry_later(tmp_path: Path) -> None:
+    from stadtpuls.testing.servers import free_port
+
+    s = InfluxStore(f"http://127.0.0.1:{free_port()}", "nowhere", retries=1, backoff_s=0.01)
+    with pytest.raises(StoreUnavailable, match="unreachable"):
+        s.write([Reading("s", "x", Quantity.POWER, T0, 1.0)])
+    with pytest.raises(StoreUnavailable, match="unreachable"):
+        s.latest()
+    s.close()
+
+
+@pytest.mark.integration
+def test_influx_errors_are_translated(influx: InfluxServer, influx_db: str) -> None:
+    missing = InfluxStore(influx.url, "no_such_db", retries=0)
+    with pytest.raises(StoreUnavailable, match="no bucket 'no_such_db'"):
+        missing.write([Reading("s", "x", Quantity.POWER, T0, 1.0)])
+    assert missing.latest() == {}
+    missing.close()
+
+    # A field-type conflict is the data's fault: rejected, not retried.
+    # (field types are fixed per shard, so the conflicting point shares the shard's time)
+    body = f'power,sensor=x,site=s value="text" {T0}'.encode()
+    req = urllib.request.Request(f"{influx.direct_url}/write?db={influx_db}", data=body,
+                                 method="POST")
+    urllib.request.urlopen(req).close()
+    s = InfluxStore(influx.url, influx_db, retries=3)
+    with pytest.raises(StoreRejected, match="HTTP 400"):
+        s.write([Reading("s", "x", Quantity.POWER, T0, 1.0)])
+    s.close()
+
+
+_READER = """
+import sys, time
+from stadtpuls.store.sqlite import SQLiteStore
+store = SQLiteStore(sys.argv[1])
+seen = 0
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    seen = sum(store.counts(0, 2**62).values())
+    if seen >= int(sys.argv[2]):
+        break
+print(seen)
+"""
+
+
+def test_sqlite_several_processes_read_while_one_writes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "shared.db"
+    writer = SQLiteStore(path)
+    total = 20_000
+    readers = [
+        subprocess.Popen([sys.executable, "-c", _READER, str(path), str(total)],
+                         stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    for batch in range(20):
+        writer.write([Reading("s", f"x{batch}", Quantity.COUNT, T0 + i, float(i))
+                      for i in range(total // 20)])
+    outputs = [p.communicate(timeout=90)[0] for p in readers]
+    assert [p.returncode for p in readers] == [0, 0, 0]
+    assert [int(o) for o in outputs] == [total] * 3
+    writer.close()
