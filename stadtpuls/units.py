@@ -33,6 +33,7 @@ class Quantity(StrEnum):
     BATTERY = "battery"
     RSSI = "rssi"
     SNR = "snr"
+    DURATION = "duration"
 
 
 CANONICAL_UNIT: dict[Quantity, str] = {
@@ -53,6 +54,7 @@ CANONICAL_UNIT: dict[Quantity, str] = {
     Quantity.BATTERY: "%",
     Quantity.RSSI: "dBm",
     Quantity.SNR: "dB",
+    Quantity.DURATION: "s",
 }
 
 
@@ -118,6 +120,8 @@ _CONVERSIONS: dict[Quantity, dict[str, _Linear]] = {
     Quantity.BATTERY: {"%": _IDENTITY, "/": _Linear(100.0)},
     Quantity.RSSI: {"dBm": _IDENTITY, "dBW": _Linear(1.0, 30.0)},
     Quantity.SNR: {"dB": _IDENTITY},
+    Quantity.DURATION: {"s": _IDENTITY, "ms": _Linear(1e-3), "min": _Linear(60.0),
+                        "h": _Linear(3600.0)},
 }
 for _q in (Quantity.PM2_5, Quantity.PM10, Quantity.NO2):
     _CONVERSIONS[_q].update(
