@@ -117,7 +117,7 @@ _CONVERSIONS: dict[Quantity, dict[str, _Linear]] = {
         "hPa": _IDENTITY, "mbar": _IDENTITY, "Pa": _Linear(1e-2), "kPa": _Linear(10.0)
     },
     Quantity.VOLTAGE: {"V": _IDENTITY, "mV": _Linear(1e-3)},
-    Quantity.BATTERY: {"%": _IDENTITY, "/": _Linear(100.0)},
+    Quantity.BATTERY: {"%": _IDENTITY, "%EL": _IDENTITY, "/": _Linear(100.0)},
     Quantity.RSSI: {"dBm": _IDENTITY, "dBW": _Linear(1.0, 30.0)},
     Quantity.SNR: {"dB": _IDENTITY},
     Quantity.DURATION: {"s": _IDENTITY, "ms": _Linear(1e-3), "min": _Linear(60.0),

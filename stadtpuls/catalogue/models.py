@@ -155,16 +155,25 @@ class Sensor(_Model):
     device: str | None = Field(None, description="LoRaWAN device id, for the ttn-v3 decoder.")
     position: Position = Field(description="Where the sensor is.")
     interval_s: float = Field(gt=0, description="Expected seconds between readings.")
-    plausible: PlausibleRange = Field(description="Values outside are stored but marked.")
-    thresholds: Thresholds | None = Field(None, description="Optional warn/alarm levels.")
+    plausible: PlausibleRange = Field(
+        description="Canonical-unit range; values outside are stored but marked implausible."
+    )
+    thresholds: Thresholds | None = Field(
+        None, description="Optional warn/alarm levels in the canonical unit."
+    )
     labels: dict[str, str] = Field(default_factory=dict, description="Free-form labels.")
 
     @model_validator(mode="after")
-    def _unit_known(self) -> Self:
+    def _consistent(self) -> Self:
         try:
             converter(self.quantity, self.unit)
         except UnitError as exc:
             raise ValueError(str(exc)) from None
+        if self.decoder == "ttn-v3" and not self.device:
+            raise ValueError("a ttn-v3 sensor needs 'device': its LoRaWAN device id")
+        if self.topic is not None and ("+" in self.topic or "#" in self.topic):
+            raise ValueError(f"topic {self.topic!r} contains an MQTT wildcard; give the "
+                             "exact topic the sensor publishes on")
         return self
 
 
