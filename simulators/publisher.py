@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 from urllib.parse import unquote, urlsplit
 
 from simulators.faults import FaultCarry, FaultPlan, InjectedFault
@@ -244,9 +244,24 @@ def message_stream(config: RunConfig, report: PublishReport,
         chunk_start = chunk_end
 
 
+class PastSink(Protocol):
+    """Takes the catch-up messages of a backfill instead of the broker (see `publish`)."""
+
+    def __call__(self, message: Message) -> None: ...
+
+    def flush(self) -> None:
+        """The catch-up is over: everything handed over so far must be stored now."""
+
+
 def publish(config: RunConfig, sender: MqttSender, stop: threading.Event,
-            progress_to: TextIO | None = sys.stderr) -> PublishReport:
-    """Send the run's messages on time; return what was sent. Stops early when `stop` is set."""
+            progress_to: TextIO | None = sys.stderr,
+            past_sink: PastSink | None = None) -> PublishReport:
+    """Send the run's messages on time; return what was sent. Stops early when `stop` is set.
+
+    With `past_sink`, catch-up messages (due before `config.catch_up_until`) are handed to it
+    instead of the broker: the demo writes its backfill straight into the store that way, and
+    the live part continues the very same run (meters, faults) through the broker.
+    """
     report = PublishReport()
     wall_start = time.monotonic()
     anchor_ns = to_ns(config.catch_up_until or config.start)
@@ -259,9 +274,13 @@ def publish(config: RunConfig, sender: MqttSender, stop: threading.Event,
         if bar is not None and message.due_ns >= anchor_ns:
             bar.finish(report.total_messages, time.monotonic() - wall_start)
             bar = None
+            if past_sink is not None:
+                past_sink.flush()
         if wait > 0 and stop.wait(wait):
             break
-        if not sender.send(message.topic, message.payload, stop):
+        if past_sink is not None and message.due_ns < anchor_ns:
+            past_sink(message)
+        elif not sender.send(message.topic, message.payload, stop):
             break
         report.total_messages += 1
         for sensor in message.sensors:

@@ -22,7 +22,7 @@ class _Component(Protocol):
 
 # sub-command -> (module, one-line help). Modules are imported only when listed here.
 _COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("stadtpuls.demo_cli", "run the whole demo: broker, store, simulators, ingest, "
+    "demo": ("demo.cli", "run the whole demo: broker, store, simulators, ingest, "
              "dashboard"),
     "ingest": ("ingest.cli", "subscribe to MQTT and write readings to the store"),
     "dashboard": ("dashboard.cli", "serve the web dashboard"),

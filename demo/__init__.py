@@ -1,0 +1,1 @@
+"""The one-command demo: embedded broker and store, simulators, ingest and dashboard."""

@@ -1,0 +1,211 @@
+"""`stadtpuls demo`: the whole product on one machine with nothing installed but Python.
+
+Embedded MQTT broker (amqtt) and SQLite store, a week of simulated history for both sites of
+the catalogue, the simulators continuing live through the broker, the real ingest and the
+real dashboard as child processes. Data stays in `--data-dir` between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+from stadtpuls.settings import add_catalogue_argument, catalogue_path
+
+log = logging.getLogger("stadtpuls.demo")
+
+# A few faults so the sensor-health views have something to show: one street sensor went
+# silent an hour ago, one room sensor is stuck since yesterday, the roof thermometer spikes
+# now and then, and one message in a thousand arrives broken (see the dead letters).
+DEFAULT_FAULTS = ("silent:noise_bertoldsbrunnen@-1h,stuck:room_sitzungssaal_co2@-20h,"
+                  "spikes:weather_air_temperature~0.002,malformed:0.001")
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    add_catalogue_argument(parser)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="dashboard address (default 127.0.0.1; 0.0.0.0 for the LAN)")
+    parser.add_argument("--port", type=int, default=8050, help="dashboard port (default 8050)")
+    parser.add_argument("--data-dir", default="data/demo",
+                        help="SQLite store, spool and dead letters (default data/demo)")
+    parser.add_argument("--mqtt-url", help="use this broker instead of the embedded one")
+    parser.add_argument("--backfill", default="7d",
+                        help="simulated history written at start (default 7d)")
+    parser.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
+    parser.add_argument("--faults", default=DEFAULT_FAULTS,
+                        help="simulator faults, times relative to now as -1h "
+                             "(default: a silent, a stuck and a spiking sensor; 'none' for "
+                             "none; syntax: stadtpuls simulate --help)")
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s demo: %(message)s",
+                        datefmt="%H:%M:%S")
+    from simulators.timespec import parse_duration
+    from stadtpuls.catalogue import CatalogueError, load_catalogue
+
+    catalogue_file = catalogue_path(args)
+    try:
+        catalogue = load_catalogue(catalogue_file)
+    except CatalogueError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    try:
+        backfill = parse_duration(args.backfill)
+    except ValueError as exc:
+        print(f"stadtpuls demo: --backfill: {exc}", file=sys.stderr)
+        return 2
+    if not _port_free(args.host, args.port):
+        print(f"stadtpuls demo: port {args.port} on {args.host} is in use (another demo?); "
+              "stop that or pass --port", file=sys.stderr)
+        return 2
+
+    data = Path(args.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    db = data / "stadtpuls.db"
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+
+    from demo.broker import EmbeddedBroker
+    from demo.supervisor import Child, Supervisor
+
+    broker = None
+    mqtt_url = args.mqtt_url
+    if mqtt_url is None:
+        broker = EmbeddedBroker()
+        broker.start()
+        mqtt_url = broker.url
+        log.info("embedded MQTT broker on %s", mqtt_url)
+
+    supervisor = Supervisor()
+    health_port = _free_port()
+    common = ["--catalogue", str(catalogue_file), "--store", f"sqlite:{db}"]
+    supervisor.add(Child("ingest", [
+        "ingest", *common, "--mqtt-url", mqtt_url, "--mqtt-version", "3.1.1",
+        "--mqtt-username", "stadtpuls-demo", "--client-id", "stadtpuls-demo-ingest",
+        "--data-dir", str(data), "--http-port", str(health_port), "--log-level", "WARNING",
+    ]))
+    simulator: threading.Thread | None = None
+    try:
+        if not _wait_healthy(health_port, stop, timeout_s=60):
+            log.error("the ingest did not become healthy; see its messages above")
+            return 1
+        log.info("writing %s of simulated history to %s …", args.backfill, db)
+        simulator = threading.Thread(
+            target=_simulate, name="simulator", daemon=True,
+            args=(catalogue, args, mqtt_url, backfill, data, db, stop),
+        )
+        simulator.start()
+        supervisor.add(Child("dashboard", ["dashboard", *common, "--host", args.host,
+                                           "--port", str(args.port)]))
+        shown = args.host if args.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        log.info("dashboard on http://%s:%d  (Ctrl-C stops the demo)", shown, args.port)
+        while not stop.wait(1.0):
+            supervisor.check()
+            if not simulator.is_alive():
+                log.error("the simulator stopped; stopping the demo")
+                return 1
+        return 0
+    finally:
+        stop.set()
+        log.info("stopping …")
+        if simulator is not None:
+            simulator.join(15)
+        supervisor.stop()
+        if broker is not None:
+            broker.stop()
+
+
+def _simulate(catalogue: object, args: argparse.Namespace, mqtt_url: str, backfill: timedelta,
+              data: Path, db: Path, stop: threading.Event) -> None:
+    from demo.backfill import BackfillSink
+    from ingest.decoding import MessageDecoder
+    from simulators.cli import _default_step
+    from simulators.faults import FaultPlan
+    from simulators.publisher import MqttSender, RunConfig, publish
+    from stadtpuls.catalogue import Catalogue
+    from stadtpuls.store.sqlite import SQLiteStore
+
+    assert isinstance(catalogue, Catalogue)
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = now - backfill
+    sites = list(catalogue.sites)
+    plan = FaultPlan.parse(_relative_to(args.faults, now, start))
+    plan.check(catalogue, sites)
+    config = RunConfig(catalogue=catalogue, sites=sites, fmt=None, start=start, end=None,
+                       speed=1.0, seed=args.seed, step=_default_step(catalogue, sites),
+                       faults=plan, catch_up_until=now)
+    store = SQLiteStore(db)
+    sink = BackfillSink(MessageDecoder(catalogue), store, data / "deadletter.db")
+    sender = MqttSender(mqtt_url, "stadtpuls-demo-simulator")
+    sender.connect()
+    t0 = time.monotonic()
+    try:
+        publish(config, sender, stop, progress_to=sys.stderr, past_sink=sink)
+    finally:
+        sink.close()
+        sender.close()
+        store.close()
+    log.info("simulator stopped after %.0f s (%d history readings, %d broken messages "
+             "dead-lettered)", time.monotonic() - t0, sink.readings, sink.rejected)
+
+
+def _relative_to(faults: str, now: datetime, start: datetime) -> str | None:
+    """Turn '@-1h' (before now) into the '@+Nh' (after the run's start) the simulator takes."""
+    if faults.strip().lower() in ("", "none"):
+        return None
+    from simulators.timespec import parse_duration
+
+    out = []
+    for part in faults.split(","):
+        if "@-" in part:
+            head, _, rest = part.partition("@-")
+            ago, slash, duration = rest.partition("/")
+            offset = (now - parse_duration(ago)) - start
+            part = f"{head}@+{int(offset.total_seconds())}s{slash}{duration}"
+        out.append(part)
+    return ",".join(out)
+
+
+def _wait_healthy(port: int, stop: threading.Event, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not stop.is_set():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+                if resp.status == 200 and json.load(resp).get("broker") == "connected":
+                    return True
+        except OSError:
+            pass
+        stop.wait(0.3)
+    return False
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
