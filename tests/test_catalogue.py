@@ -98,7 +98,7 @@ def test_cross_references_are_checked(tmp_path: Path) -> None:
     # Cross-field rules run once a site's fields are valid, so this file has only that mistake.
     text = CATALOGUE.read_text(encoding="utf-8")
     bad = tmp_path / "refs.yaml"
-    bad.write_text(text.replace("        inverter: inv_facade_ne\n", "        inverter: inv_x\n", 1))
+    bad.write_text(text.replace("inverter: inv_facade_ne\n", "inverter: inv_x\n", 1))
     result = _check(bad)
     assert result.returncode == 1
     assert "sites.stuehlinger: pv array 'facade_ne' names unknown inverter 'inv_x'" in result.stderr

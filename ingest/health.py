@@ -1,0 +1,69 @@
+"""`GET /healthz` and `GET /metrics` on a small threaded HTTP server.
+
+`/healthz` answers 200 while the ingest can accept data (connected to the broker, and the
+store is writable or the spool still has room) and 503 otherwise, with a JSON body that says
+which part is the problem. `/metrics` is the Prometheus text exposition of the service's own
+registry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST
+
+log = logging.getLogger("stadtpuls.ingest")
+
+HealthFn = Callable[[], tuple[bool, dict[str, Any]]]
+
+
+class HealthServer:
+    def __init__(self, host: str, port: int, health: HealthFn,
+                 metrics: Callable[[], bytes]) -> None:
+        handler = _handler(health, metrics)
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="health-http",
+                                        daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler(health: HealthFn, metrics: Callable[[], bytes]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/healthz":
+                ok, body = health()
+                self._send(200 if ok else 503, "application/json",
+                           json.dumps(body, sort_keys=True).encode() + b"\n")
+            elif path == "/metrics":
+                self._send(200, CONTENT_TYPE_LATEST, metrics())
+            else:
+                self._send(404, "text/plain; charset=utf-8", b"try /healthz or /metrics\n")
+
+        def _send(self, status: int, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # a scrape every few seconds is not worth a log line
+
+    return Handler

@@ -1,0 +1,206 @@
+"""The on-disk spool: where a batch goes when the store cannot take it, so it can be acked.
+
+A spooled batch is one row of an SQLite table (`PRAGMA synchronous=FULL`, so a row survives a
+power cut once `append` returns). Rows are drained oldest first by `ingest.drainer`, and a row
+is deleted only after the store accepted its readings, so a crash between the write and the
+delete only rewrites the same readings, which the store treats as the same points.
+
+Order. While the spool holds anything, the batcher appends new batches here instead of writing
+them to the store directly. Writes are idempotent, but the same reading identity can arrive
+twice with different values (a sensor re-sending a corrected value): if a newer batch
+overtook an older spooled one, the older value would win when the spool drained. Keeping one
+path while the spool is non-empty keeps "last received wins" without any lock: the batcher is
+the only writer of new rows and checks `depth == 0` before it writes directly; the drainer
+deletes the last row only after its store write returned.
+
+Each row keeps the source messages (topic, payload, receive time) next to the readings, so a
+batch the store later refuses as bad data can still be dead-lettered as the messages it came
+from, ready for replay, instead of being dropped.
+
+Full. The spool is bounded in readings (`max_readings`). `append` refuses a batch that would
+overflow it; the batcher then keeps the batch in memory, unacked, and stops taking messages
+(see `ingest.service` for how that reaches the broker as back-pressure).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import threading
+import time
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from stadtpuls.reading import Reading
+from stadtpuls.units import Quantity
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS batches (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_ns INTEGER NOT NULL,
+    readings   INTEGER NOT NULL,
+    payload    BLOB    NOT NULL
+);
+"""
+_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SourceMessage:
+    """Where readings came from: enough to dead-letter and later replay the message."""
+
+    topic: str
+    payload: bytes
+    received_at_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpooledBatch:
+    """Readings plus, for each reading, the index of its message in `messages`."""
+
+    messages: Sequence[SourceMessage]
+    readings: Sequence[Reading]
+    origins: Sequence[int]
+
+
+class SpoolError(Exception):
+    """The spool file cannot be opened or written (disk full, permissions)."""
+
+
+def encode_batch(batch: SpooledBatch) -> bytes:
+    """Compact, version-tagged and Python-version independent (JSON, zlib level 1)."""
+    doc = {
+        "v": _FORMAT,
+        "m": [[m.topic, m.received_at_ns, base64.b64encode(m.payload).decode("ascii")]
+              for m in batch.messages],
+        "r": [[o, r.site, r.sensor, r.quantity.value, r.time_ns, r.value,
+               int(r.implausible) | int(r.unregistered) << 1]
+              for r, o in zip(batch.readings, batch.origins, strict=True)],
+    }
+    return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
+
+
+def decode_batch(blob: bytes) -> SpooledBatch:
+    doc = json.loads(zlib.decompress(blob))
+    if doc.get("v") != _FORMAT:
+        raise SpoolError(f"spool batch has format {doc.get('v')!r}, expected {_FORMAT}")
+    messages = [SourceMessage(t, base64.b64decode(p), int(at)) for t, at, p in doc["m"]]
+    readings: list[Reading] = []
+    origins: list[int] = []
+    for o, site, sensor, quantity, time_ns, value, flags in doc["r"]:
+        origins.append(int(o))
+        readings.append(Reading(site, sensor, Quantity(quantity), int(time_ns), float(value),
+                                bool(flags & 1), bool(flags & 2)))
+    return SpooledBatch(messages, readings, origins)
+
+
+class Spool:
+    """A bounded, durable FIFO of batches. Thread-safe: one batcher appends, one drainer
+    reads and deletes."""
+
+    def __init__(self, path: str | Path, max_readings: int = 5_000_000) -> None:
+        if max_readings <= 0:
+            raise ValueError("max_readings must be positive")
+        self.path = Path(path)
+        self.max_readings = max_readings
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
+                                       isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: an acked message must survive a power cut, not only a process crash.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            row = self._db.execute("SELECT COUNT(*), COALESCE(SUM(readings), 0) "
+                                   "FROM batches").fetchone()
+        except (OSError, sqlite3.Error) as exc:
+            raise SpoolError(f"cannot open spool {self.path}: {exc}; check the data directory "
+                             "(--data-dir / STADTPULS_DATA_DIR) and its permissions") from None
+        # In-memory counters: the batcher asks "is the spool empty?" for every batch.
+        self._batches = int(row[0])
+        self._readings = int(row[1])
+        self._refused = False
+
+    @property
+    def depth(self) -> int:
+        """Readings waiting in the spool."""
+        return self._readings
+
+    @property
+    def batches(self) -> int:
+        return self._batches
+
+    def is_empty(self) -> bool:
+        return self._batches == 0
+
+    def would_overflow(self, readings: int) -> bool:
+        # An empty spool takes any batch, or one batch larger than the bound could never go.
+        return self._batches > 0 and self._readings + readings > self.max_readings
+
+    @property
+    def full(self) -> bool:
+        """At the bound, or the last batch offered did not fit."""
+        return self._refused or self._readings >= self.max_readings
+
+    def append(self, batch: SpooledBatch) -> bool:
+        """Store the batch durably; False (nothing written) if it would overflow the bound."""
+        n = len(batch.readings)
+        if self.would_overflow(n):
+            self._refused = True
+            return False
+        blob = encode_batch(batch)
+        with self._lock:
+            try:
+                self._db.execute("INSERT INTO batches (created_ns, readings, payload) "
+                                 "VALUES (?, ?, ?)", (time.time_ns(), n, blob))
+            except sqlite3.Error as exc:
+                raise SpoolError(f"cannot write to spool {self.path}: {exc}; check free disk "
+                                 "space") from None
+            self._batches += 1
+            self._readings += n
+            self._refused = False
+        return True
+
+    def oldest(self, max_readings: int) -> list[tuple[int, SpooledBatch]]:
+        """The oldest batches, together at most `max_readings` readings (at least one)."""
+        out: list[tuple[int, SpooledBatch]] = []
+        total = 0
+        with self._lock:
+            rows = self._db.execute("SELECT id, readings, payload FROM batches ORDER BY id "
+                                    "LIMIT 64").fetchall()
+        for rowid, n, blob in rows:
+            if out and total + n > max_readings:
+                break
+            out.append((int(rowid), decode_batch(blob)))
+            total += n
+        return out
+
+    def delete(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        with self._lock:
+            try:
+                self._db.execute("BEGIN")
+                removed = readings = 0
+                for rowid in ids:
+                    row = self._db.execute("DELETE FROM batches WHERE id = ? RETURNING readings",
+                                           (rowid,)).fetchone()
+                    if row is not None:
+                        removed += 1
+                        readings += int(row[0])
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise SpoolError(f"spool {self.path}: drained batches stay: {exc}") from None
+            self._batches -= removed
+            self._readings -= readings
+            self._refused = False
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

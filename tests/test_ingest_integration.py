@@ -1,0 +1,432 @@
+"""The ingest's delivery promises, end to end against the real Mosquitto and InfluxDB.
+
+Every test runs `stadtpuls ingest` as a subprocess (as in production) and publishes with paho
+at QoS 1 with a bounded window of unacked publishes. Every reading has a unique source
+timestamp, so "exactly N stored" (counted with `Store.counts`) means none lost and none
+doubled. InfluxDB is Debian's 1.6.7 behind the test harness's v2-write route adapter (see
+tests/conftest.py); everything else is the real server.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from paho.mqtt.client import Client
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from ingest.deadletter import DeadLetterStore
+from ingest.loadgen import json_payload, json_topic, site_yaml, write_catalogue
+from stadtpuls.store.influx import InfluxStore
+from stadtpuls.testing.servers import InfluxServer, MosquittoServer, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[1]
+SENSORS = 10
+BASE_MS = 1_700_000_000_000
+
+
+def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.1)
+
+
+_running: list[Ingest] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_orphans() -> Iterator[None]:
+    """An ingest left running by a failed test is killed, not left behind."""
+    yield
+    while _running:
+        ingest = _running.pop()
+        if ingest.proc is not None and ingest.proc.poll() is None:
+            ingest.proc.kill()
+            ingest.proc.wait(10)
+
+
+class Ingest:
+    """`python -m stadtpuls.cli ingest` with its own data dir, log file and HTTP port."""
+
+    def __init__(self, tmp: Path, mqtt_url: str, influx_url: str, bucket: str, catalogue: Path,
+                 topic: str, client_id: str, *extra: str) -> None:
+        self.port = free_port()
+        self.log_path = tmp / f"{client_id}.log"
+        self.cmd = [sys.executable, "-m", "stadtpuls.cli", "ingest", "--mqtt-url", mqtt_url,
+                    "--influx-url", influx_url, "--influx-bucket", bucket,
+                    "--catalogue", str(catalogue), "--data-dir", str(tmp / "data"),
+                    "--client-id", client_id, "--topic", topic,
+                    "--http-port", str(self.port), "--stats-interval", "1", *extra]
+        self.proc: subprocess.Popen[bytes] | None = None
+        _running.append(self)
+        self.start()
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=log, cwd=ROOT)
+        wait_for(lambda: self.health().get("broker") == "connected", 30,
+                 f"ingest to connect (log: {self.log_path})")
+        time.sleep(0.3)  # CONNACK first, then the SUBACK for our subscription
+
+    def _get(self, path: str) -> tuple[int, str]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode()
+        except OSError:
+            return 0, ""
+        finally:
+            conn.close()
+
+    def health(self) -> dict[str, Any]:
+        status, body = self._get("/healthz")
+        return json.loads(body) if status else {}
+
+    def metric(self, name: str, labels: str = "") -> float:
+        _, text = self._get("/metrics")
+        m = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.M)
+        return float(m.group(1)) if m else 0.0
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def rss_kb(self) -> int:
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        m = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        return int(m.group(1)) if m else 0
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def terminate(self) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise
+        return self.proc.returncode
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+class Publisher(threading.Thread):
+    """paho QoS 1 publisher (persistent MQTT 5 session) with at most `window` unacked
+    messages; paho resends unacked ones after a reconnect (broker restart)."""
+
+    def __init__(self, server: MosquittoServer, messages: Sequence[tuple[str, bytes]],
+                 rate: float | None = None, window: int = 1_000) -> None:
+        super().__init__(daemon=True)
+        self.messages = messages
+        self.rate = rate
+        self.window = window
+        self.sent = 0
+        self.acked = 0
+        self.error: BaseException | None = None
+        self.client = Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex}",
+                             protocol=MQTTProtocolVersion.MQTTv5)
+        self.client.max_inflight_messages_set(window)
+        self.client.max_queued_messages_set(0)
+        self.client.on_publish = self._on_publish
+        self.client.reconnect_delay_set(0.2, 1)  # type: ignore[arg-type]
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = 3600
+        self.client.connect(server.host, server.port, 30, clean_start=False, properties=props)
+        self.client.loop_start()
+
+    def _on_publish(self, *_: object) -> None:
+        self.acked += 1
+
+    def run(self) -> None:
+        try:
+            start = time.monotonic()
+            for i, (topic, payload) in enumerate(self.messages):
+                while self.sent - self.acked >= self.window:
+                    time.sleep(0.002)
+                if self.rate:
+                    delay = start + i / self.rate - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                self.client.publish(topic, payload, qos=1)
+                self.sent += 1
+        except BaseException as exc:  # reported by finish()
+            self.error = exc
+
+    def finish(self, timeout: float = 120) -> None:
+        self.join(timeout)
+        assert self.error is None, f"publisher failed: {self.error!r}"
+        wait_for(lambda: self.acked >= len(self.messages), timeout, "the broker's PUBACKs")
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@pytest.fixture
+def site() -> str:
+    return f"it{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def catalogue(tmp_path: Path, site: str) -> Path:
+    return write_catalogue(tmp_path / "catalogue.yaml", {site: site_yaml(site, SENSORS)})
+
+
+def readings(site: str, n: int, offset: int = 0) -> list[tuple[str, bytes]]:
+    """n single-reading JSON messages over SENSORS sensors, each with its own timestamp."""
+    return [(json_topic(site, i % SENSORS), json_payload(float(i), BASE_MS + i))
+            for i in range(offset, offset + n)]
+
+
+def stored(store: InfluxStore, site: str) -> int:
+    try:
+        return sum(store.counts(0, 2**62, site).values())
+    except Exception:  # store down or restarting: not yet
+        return -1
+
+
+@pytest.fixture
+def influx_store(influx: InfluxServer, influx_db: str) -> Iterator[InfluxStore]:
+    store = InfluxStore(influx.url, f"{influx_db}/autogen", timeout_s=30)
+    yield store
+    store.close()
+
+
+# --- the "done when" scenarios ---------------------------------------------------------------
+
+
+def test_influx_outage_of_30_s_loses_and_doubles_nothing(
+    tmp_path: Path, mosquitto: MosquittoServer, make_influx: Callable[[], InfluxServer],
+    catalogue: Path, site: str,
+) -> None:
+    influx = make_influx()
+    influx.create_database("outage")
+    store = InfluxStore(influx.url, "outage/autogen", timeout_s=30)
+    ingest = Ingest(tmp_path, mosquitto.url, influx.url, "outage/autogen", catalogue,
+                    f"stadtpuls/{site}/#", "ingest-outage")
+    n = 20_000
+    pub = Publisher(mosquitto, readings(site, n), rate=1_000)
+    pub.start()
+    wait_for(lambda: stored(store, site) >= 3_000, 60, "the first readings")
+    influx.stop()
+    outage_started = time.monotonic()
+    wait_for(lambda: ingest.health().get("store") == "unavailable", 30, "store unavailable")
+    wait_for(lambda: time.monotonic() - outage_started >= 30, 40, "30 s of outage")
+    spooled = ingest.metric("stadtpuls_ingest_spool_depth")
+    assert spooled > 0, "the outage must have sent readings to the spool"
+    influx.start()
+    pub.finish()
+    wait_for(lambda: stored(store, site) >= n, 120, f"{n} readings stored")
+    assert stored(store, site) == n
+    per_sensor = store.counts(0, 2**62, site)
+    assert sorted(per_sensor.values()) == [n // SENSORS] * SENSORS
+    wait_for(lambda: ingest.metric("stadtpuls_ingest_spool_depth") == 0, 30, "spool drained")
+    assert ingest.metric("stadtpuls_ingest_readings_spooled_total") >= spooled
+    assert ingest.terminate() == 0
+    assert "Traceback" not in ingest.log()
+    store.close()
+
+
+def test_sigkill_mid_stream_then_restart_loses_nothing(
+    tmp_path: Path, mosquitto: MosquittoServer, influx: InfluxServer, influx_db: str,
+    influx_store: InfluxStore, catalogue: Path, site: str,
+) -> None:
+    ingest = Ingest(tmp_path, mosquitto.url, influx.url, f"{influx_db}/autogen", catalogue,
+                    f"stadtpuls/{site}/#", "ingest-kill")
+    n = 20_000
+    pub = Publisher(mosquitto, readings(site, n), rate=4_000)
+    pub.start()
+    wait_for(lambda: stored(influx_store, site) >= 4_000, 60, "the first readings")
+    ingest.kill()
+    killed_at = stored(influx_store, site)
+    ingest.start()  # same client id and data dir: the broker kept the session
+    pub.finish()
+    wait_for(lambda: stored(influx_store, site) >= n, 120, f"{n} readings stored")
+    assert stored(influx_store, site) == n
+    assert killed_at < n, "the kill must have happened mid-stream"
+    assert ingest.terminate() == 0
+
+
+def test_mosquitto_restart_mid_stream_loses_nothing(
+    tmp_path: Path, make_mosquitto: Callable[[], MosquittoServer], influx: InfluxServer,
+    influx_db: str, influx_store: InfluxStore, catalogue: Path, site: str,
+) -> None:
+    broker = make_mosquitto()
+    ingest = Ingest(tmp_path, broker.url, influx.url, f"{influx_db}/autogen", catalogue,
+                    f"stadtpuls/{site}/#", "ingest-broker-restart")
+    n = 20_000
+    pub = Publisher(broker, readings(site, n), rate=4_000)
+    pub.start()
+    wait_for(lambda: stored(influx_store, site) >= 4_000, 60, "the first readings")
+    broker.restart()
+    assert stored(influx_store, site) < n, "the restart must have happened mid-stream"
+    pub.finish()
+    wait_for(lambda: stored(influx_store, site) >= n, 120, f"{n} readings stored")
+    assert stored(influx_store, site) == n
+    assert "lost connection to" in ingest.log()
+    assert ingest.terminate() == 0
+
+
+def test_two_replicas_in_a_share_group_split_the_load(
+    tmp_path: Path, mosquitto: MosquittoServer, influx: InfluxServer, influx_db: str,
+    influx_store: InfluxStore, catalogue: Path, site: str,
+) -> None:
+    group = f"g{uuid.uuid4().hex[:8]}"
+    replicas = [Ingest(tmp_path, mosquitto.url, influx.url, f"{influx_db}/autogen", catalogue,
+                       f"stadtpuls/{site}/#", f"ingest-share-{k}", "--share-group", group)
+                for k in range(2)]
+    n = 20_000
+    pub = Publisher(mosquitto, readings(site, n))
+    pub.start()
+    pub.finish()
+    wait_for(lambda: stored(influx_store, site) >= n, 120, f"{n} readings stored")
+    assert stored(influx_store, site) == n
+    accepted = [r.metric("stadtpuls_ingest_messages_total", '{outcome="accepted"}')
+                for r in replicas]
+    assert all(a > 0 for a in accepted), f"both replicas must work: {accepted}"
+    assert sum(accepted) >= n
+    assert [r.terminate() for r in replicas] == [0, 0]
+
+
+MALFORMED: list[tuple[str, bytes]] = [
+    ("s0", b"not json at all"),
+    ("s1", b'{"value": "twelve"}'),
+    ("s2", b'{"vaule": 1}'),
+    ("s3", b"\xff\xfe\x00binary"),
+    ("s4", b""),
+    ("s5", b'{"value": NaN}'),
+    ("s6", b"[1, 2, 3]"),
+    ("s7", b'{"value": 1e999}'),
+    ("s8", b'{"value": 1, "ts": "yesterday"}'),
+    ("s9", b"{" * 5_000),
+]
+
+
+def test_malformed_payloads_are_dead_lettered_valid_ones_stored_memory_bounded(
+    tmp_path: Path, mosquitto: MosquittoServer, influx: InfluxServer, influx_db: str,
+    influx_store: InfluxStore, catalogue: Path, site: str,
+) -> None:
+    ingest = Ingest(tmp_path, mosquitto.url, influx.url, f"{influx_db}/autogen", catalogue,
+                    f"stadtpuls/{site}/#", "ingest-malformed")
+    bad = 10_000
+    valid = 10_000
+    messages: list[tuple[str, bytes]] = []
+    good = iter(readings(site, valid))
+    for i in range(bad):
+        sensor, payload = MALFORMED[i % len(MALFORMED)]
+        messages.append((f"stadtpuls/{site}/{sensor}", payload))
+        messages.append(next(good))
+    rss_start = ingest.rss_kb()
+    pub = Publisher(mosquitto, messages)
+    pub.start()
+    rss_max = rss_start
+    while pub.is_alive() or stored(influx_store, site) < valid:
+        rss_max = max(rss_max, ingest.rss_kb())
+        assert ingest.proc is not None and ingest.proc.poll() is None, "ingest stopped"
+        time.sleep(0.1)
+        if pub.error:
+            break
+    pub.finish()
+    wait_for(lambda: stored(influx_store, site) >= valid, 60, f"{valid} valid readings")
+    assert stored(influx_store, site) == valid
+    wait_for(lambda: ingest.metric("stadtpuls_ingest_messages_total", '{outcome="rejected"}')
+             >= bad, 30, "every malformed message counted")
+    assert rss_max < 2.5 * rss_start, f"RSS grew from {rss_start} kB to {rss_max} kB"
+    dead = DeadLetterStore(tmp_path / "data" / "deadletter.db")
+    try:
+        assert dead.count() == bad
+        reasons = dead.reasons()
+        assert all(reason.strip() for reason in reasons), "every dead letter has a reason"
+        assert len(reasons) >= 5, f"distinct causes expected: {reasons}"
+        letter = dead.newest(1, topic_prefix=f"stadtpuls/{site}/")[0]
+        assert letter.payload in {p for _, p in MALFORMED}
+    finally:
+        dead.close()
+    # rejections are logged rate-limited, not one line each
+    assert ingest.log().count("rejected message on") < 200
+    assert ingest.terminate() == 0
+
+
+def test_deadletter_cli_lists_and_replays_after_the_catalogue_is_fixed(
+    tmp_path: Path, mosquitto: MosquittoServer, influx: InfluxServer, influx_db: str,
+    influx_store: InfluxStore, site: str,
+) -> None:
+    # the catalogue knows s0 as power; s1 is published as a bare number without a quantity
+    narrow = write_catalogue(tmp_path / "narrow.yaml", {site: site_yaml(site, 1)})
+    ingest = Ingest(tmp_path, mosquitto.url, influx.url, f"{influx_db}/autogen", narrow,
+                    f"stadtpuls/{site}/#", "ingest-replay")
+    pub = Publisher(mosquitto, readings(site, 20))
+    pub.start()
+    pub.finish()
+    wait_for(lambda: ingest.metric("stadtpuls_ingest_messages_total",
+                                   '{outcome="rejected"}') >= 18, 30, "rejections")
+    assert ingest.terminate() == 0
+    env = {**os.environ, "STADTPULS_DATA_DIR": str(tmp_path / "data")}
+    listed = subprocess.run([sys.executable, "-m", "stadtpuls.cli", "deadletter", "list",
+                             "--json", "--limit", "100"], capture_output=True, text=True,
+                            env=env, cwd=ROOT, check=True)
+    letters = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert len(letters) == 18 and all(d["reason"] for d in letters)
+    full = write_catalogue(tmp_path / "full.yaml", {site: site_yaml(site, SENSORS)})
+    replay = subprocess.run([sys.executable, "-m", "stadtpuls.cli", "deadletter", "replay",
+                             "--catalogue", str(full), "--influx-url", influx.url,
+                             "--influx-bucket", f"{influx_db}/autogen"],
+                            capture_output=True, text=True, env=env, cwd=ROOT)
+    assert replay.returncode == 0, replay.stderr
+    assert "replayed 18 messages" in replay.stdout
+    assert stored(influx_store, site) == 20
+
+
+def test_full_spool_stops_acking_instead_of_dropping(
+    tmp_path: Path, mosquitto: MosquittoServer, make_influx: Callable[[], InfluxServer],
+    catalogue: Path, site: str,
+) -> None:
+    influx = make_influx()
+    influx.create_database("full")
+    store = InfluxStore(influx.url, "full/autogen", timeout_s=30)
+    influx.stop()
+    ingest = Ingest(tmp_path, mosquitto.url, influx.url, "full/autogen", catalogue,
+                    f"stadtpuls/{site}/#", "ingest-full", "--spool-max-readings", "1000",
+                    "--max-pending-messages", "300", "--batch-size", "200")
+    n = 5_000
+    pub = Publisher(mosquitto, readings(site, n))
+    pub.start()
+    pub.finish()  # the broker took them all: it holds what the ingest does not ack
+    wait_for(lambda: ingest.health().get("spool_full") is True, 60, "a full spool")
+    assert ingest.health()["status"] == "unavailable"
+    wait_for(lambda: ingest.metric("stadtpuls_ingest_overflows_total") >= 1, 60,
+             "the queue bound to leave messages at the broker")
+    rss_held = ingest.rss_kb()
+    assert ingest.metric("stadtpuls_ingest_messages_total", '{outcome="accepted"}') < n
+    influx.start()
+    wait_for(lambda: stored(store, site) >= n, 120, f"{n} readings stored")
+    assert stored(store, site) == n
+    wait_for(lambda: ingest.health().get("status") == "ok", 30, "healthy again")
+    assert "redelivered" in ingest.log()
+    assert rss_held > 0
+    assert ingest.terminate() == 0
+    store.close()

@@ -1,0 +1,401 @@
+"""Ingest delivery logic without a broker: batcher, spool, drainer, dead letters, health.
+
+The store is a real `SQLiteStore`; failures come from `FailingStore`, a wrapper that puts it
+into a failing state on demand (down: StoreUnavailable; a refused sensor: StoreRejected), the
+way InfluxDB behaves when stopped or when it refuses a point. The decoder is a tiny local one
+(`TinyDecoder`), because these tests are about what happens after decoding.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from ingest.batcher import Batcher, Message, RateLimitedLog, StoreHealth, isolate_rejected
+from ingest.deadletter import DeadLetterStore, NewDeadLetter
+from ingest.decoding import Rejected
+from ingest.drainer import Drainer
+from ingest.health import HealthServer
+from ingest.metrics import IngestMetrics
+from ingest.spool import SourceMessage, Spool, SpooledBatch, decode_batch, encode_batch
+from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.store import StoreRejected, StoreUnavailable
+from stadtpuls.store.sqlite import SQLiteStore
+from stadtpuls.units import Quantity
+
+SITE = "testsite"
+T0 = 1_700_000_000_000_000_000
+
+
+class TinyDecoder:
+    """`{"sensor": "a", "ts": <ns>, "v": 1.5}` -> one COUNT reading; anything else rejected."""
+
+    def __init__(self, known: set[str] | None = None) -> None:
+        self.known = known
+
+    def decode(self, topic: str, payload: bytes, received_at_ns: int) -> list[Reading]:
+        try:
+            doc = json.loads(payload)
+            sensor, ts, value = doc["sensor"], int(doc["ts"]), float(doc["v"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Rejected(f"not a tiny payload: {type(exc).__name__}") from None
+        if self.known is not None and sensor not in self.known:
+            raise Rejected(f"unknown sensor {sensor!r}")
+        return [Reading(SITE, sensor, Quantity.COUNT, ts, value)]
+
+
+class FailingStore(SQLiteStore):
+    """A real SQLite store that can be switched into the failures the ingest must survive."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.down = False
+        self.refused_sensors: set[str] = set()
+        self.write_calls = 0
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        self.write_calls += 1
+        if self.down:
+            raise StoreUnavailable("test store is down")
+        bad = [r for r in readings if r.sensor in self.refused_sensors]
+        if bad:
+            raise StoreRejected(f"refused sensor {bad[0].sensor}")
+        super().write(readings)
+
+
+def payload(sensor: str, i: int, value: float | None = None) -> bytes:
+    return json.dumps({"sensor": sensor, "ts": T0 + i, "v": float(i if value is None else value)
+                       }).encode()
+
+
+def msg(mid: int, body: bytes, topic: str = "t/x") -> Message:
+    return Message(topic, body, mid, 1, time.time_ns(), 1)
+
+
+class Rig:
+    def __init__(self, tmp: Path, *, spool_max: int = 1_000_000, batch_size: int = 100,
+                 known: set[str] | None = None) -> None:
+        self.store = FailingStore(tmp / "store.db")
+        self.spool = Spool(tmp / "spool.db", spool_max)
+        self.dead = DeadLetterStore(tmp / "deadletter.db")
+        self.metrics = IngestMetrics()
+        self.health = StoreHealth()
+        self.acked: list[int] = []
+        self.drainer = Drainer(self.spool, self.store, self.dead, self.metrics, self.health,
+                               batch_size=batch_size)
+        self.batcher = Batcher(TinyDecoder(known), self.store, self.spool, self.dead,
+                               self.metrics, self.ack, store_health=self.health,
+                               batch_size=batch_size, batch_ms=50)
+
+    def ack(self, messages: Sequence[Message]) -> None:
+        self.acked += [m.mid for m in messages if m.qos]
+
+    def stored(self, sensor: str | None = None) -> int:
+        counts = self.store.counts(0, 2**62, site=SITE)
+        return sum(n for k, n in counts.items() if sensor is None or k.sensor == sensor)
+
+    def close(self) -> None:
+        self.drainer.stop()
+        self.spool.close()
+        self.dead.close()
+        self.store.close()
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    r = Rig(tmp_path)
+    yield r
+    r.close()
+
+
+def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "condition not reached before the deadline"
+        time.sleep(0.01)
+
+
+# --- batcher ---------------------------------------------------------------------------------
+
+
+def test_flush_writes_then_acks_in_receive_order(rig: Rig) -> None:
+    for i in range(10):
+        rig.batcher.add(msg(100 - i, payload("a", i)))
+    assert rig.acked == []
+    assert rig.batcher.flush()
+    assert rig.acked == [100 - i for i in range(10)]
+    assert rig.stored("a") == 10
+    assert rig.metrics.registry.get_sample_value(
+        "stadtpuls_ingest_messages_total", {"outcome": "accepted"}) == 10
+
+
+def test_batch_is_due_by_size_or_age(rig: Rig) -> None:
+    rig.batcher.add(msg(1, payload("a", 0)))
+    assert not rig.batcher.due(time.monotonic())
+    assert rig.batcher.due(time.monotonic() + 0.06)
+    for i in range(1, 100):
+        rig.batcher.add(msg(1 + i, payload("a", i)))
+    assert rig.batcher.due(time.monotonic())
+
+
+def test_rejected_message_is_dead_lettered_and_acked_in_order(rig: Rig) -> None:
+    rig.batcher.add(msg(1, payload("a", 1)))
+    rig.batcher.add(msg(2, b"\x00 not json", topic="t/broken"))
+    rig.batcher.add(msg(3, payload("a", 3)))
+    assert rig.batcher.flush()
+    assert rig.acked == [1, 2, 3]
+    [letter] = rig.dead.newest()
+    assert (letter.topic, letter.payload) == ("t/broken", b"\x00 not json")
+    assert letter.reason.startswith("not a tiny payload")
+    assert rig.stored() == 2
+
+
+def test_store_down_spools_acks_and_drains_in_order(rig: Rig) -> None:
+    rig.store.down = True
+    for i in range(5):
+        rig.batcher.add(msg(i + 1, payload("a", 0, value=i)))  # same identity, new values
+        assert rig.batcher.flush()
+    assert rig.acked == [1, 2, 3, 4, 5]
+    assert rig.spool.batches == 5 and rig.spool.depth == 5
+    assert not rig.health.ok
+    calls = rig.store.write_calls
+    rig.batcher.add(msg(6, payload("a", 1)))
+    assert rig.batcher.flush()
+    assert rig.store.write_calls == calls, "must not write past older spooled batches"
+    rig.store.down = False
+    rig.drainer.start()
+    wait_for(rig.spool.is_empty)
+    assert rig.stored("a") == 2
+    key = SeriesKey(SITE, "a", Quantity.COUNT)
+    assert rig.store.counts(T0, T0 + 1, SITE)[key] == 1
+    assert rig.health.ok
+    assert rig.metrics.registry.get_sample_value("stadtpuls_ingest_readings_written_total") == 6
+
+
+def test_last_received_value_wins_across_an_outage(rig: Rig) -> None:
+    rig.store.down = True
+    for i, value in enumerate([1.0, 2.0, 3.0]):
+        rig.batcher.add(msg(i + 1, payload("a", 0, value=value)))
+        assert rig.batcher.flush()
+    rig.store.down = False
+    rig.batcher.add(msg(9, payload("a", 0, value=4.0)))
+    assert rig.batcher.flush()  # goes behind the spooled ones
+    rig.drainer.start()
+    wait_for(rig.spool.is_empty)
+    assert rig.store.latest(SITE)[SeriesKey(SITE, "a", Quantity.COUNT)].value == 4.0
+
+
+def test_full_spool_stops_acking_until_the_drainer_makes_room(tmp_path: Path) -> None:
+    r = Rig(tmp_path, spool_max=3, batch_size=2)
+    try:
+        r.store.down = True
+        for i in range(2):
+            r.batcher.add(msg(10 + i, payload("a", i)))
+        assert r.batcher.flush()
+        r.batcher.add(msg(12, payload("a", 2)))
+        r.batcher.add(msg(13, payload("a", 3)))
+        assert not r.batcher.flush(), "3 readings max: the second batch must wait"
+        assert r.acked == [10, 11]
+        assert not r.batcher.flush()
+        r.store.down = False
+        r.drainer.start()
+        wait_for(r.spool.is_empty)
+        assert r.batcher.flush()
+        assert r.acked == [10, 11, 12, 13]
+        wait_for(lambda: r.stored("a") == 4)
+    finally:
+        r.close()
+
+
+def test_store_rejected_readings_are_isolated_and_dead_lettered(rig: Rig) -> None:
+    rig.store.refused_sensors = {"bad"}
+    for i in range(40):
+        sensor = "bad" if i in (7, 23) else "a"
+        rig.batcher.add(msg(i + 1, payload(sensor, i)))
+    assert rig.batcher.flush()
+    assert rig.acked == list(range(1, 41))
+    assert rig.stored("a") == 38 and rig.stored("bad") == 0
+    letters = rig.dead.newest()
+    assert sorted(json.loads(d.payload)["ts"] - T0 for d in letters) == [7, 23]
+    assert all(d.reason.startswith("store rejected: refused sensor bad") for d in letters)
+
+
+def test_isolate_rejected_finds_every_refused_reading(tmp_path: Path) -> None:
+    store = FailingStore(tmp_path / "s.db")
+    store.refused_sensors = {"x"}
+    readings = [Reading(SITE, "x" if i % 17 == 0 else "a", Quantity.COUNT, T0 + i, 1.0)
+                for i in range(100)]
+    bad = isolate_rejected(store, readings)
+    assert [i for i, _ in bad] == [i for i in range(100) if i % 17 == 0]
+    assert sum(store.counts(0, 2**62, SITE).values()) == 100 - len(bad)
+    store.close()
+
+
+def test_spooled_batch_refused_later_is_dead_lettered_from_the_spool(rig: Rig) -> None:
+    rig.store.down = True
+    rig.batcher.add(msg(1, payload("a", 1)))
+    rig.batcher.add(msg(2, payload("bad", 2), topic="t/bad"))
+    assert rig.batcher.flush()
+    rig.store.down = False
+    rig.store.refused_sensors = {"bad"}
+    rig.drainer.start()
+    wait_for(rig.spool.is_empty)
+    [letter] = rig.dead.newest()
+    assert letter.topic == "t/bad" and json.loads(letter.payload)["sensor"] == "bad"
+    assert rig.stored("a") == 1
+
+
+def test_pipeline_readings_take_the_same_path(rig: Rig) -> None:
+    rig.batcher.add(msg(1, payload("a", 1)))
+    assert rig.batcher.flush()
+    rig.batcher.add_internal(rig.metrics.pipeline_readings("me", T0))
+    assert rig.batcher.flush()
+    figures = {k.sensor: n for k, n in rig.store.counts(0, 2**62, "_pipeline").items()}
+    assert "me/messages_accepted" in figures and "me/readings_written" in figures
+    latest = rig.store.latest("_pipeline")
+    assert latest[SeriesKey("_pipeline", "me/messages_accepted", Quantity.COUNT)].value == 1
+    assert rig.acked == [1]
+
+
+# --- spool -----------------------------------------------------------------------------------
+
+
+def test_spool_survives_reopen_and_keeps_order(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db")
+    for i in range(3):
+        r = Reading(SITE, "a", Quantity.POWER, T0 + i, i * 1.5, implausible=i == 1,
+                    unregistered=i == 2)
+        spool.append(SpooledBatch([SourceMessage("t", b"\xff\x00", T0)], [r], [0]))
+    spool.close()
+    spool = Spool(tmp_path / "s.db")
+    assert (spool.batches, spool.depth) == (3, 3)
+    items = spool.oldest(2)
+    assert [b.readings[0].time_ns - T0 for _, b in items] == [0, 1]
+    assert items[1][1].readings[0].implausible and items[0][1].messages[0].payload == b"\xff\x00"
+    spool.delete([rowid for rowid, _ in items])
+    assert spool.depth == 1
+    spool.close()
+
+
+def test_spool_bound_admits_one_oversized_batch_when_empty(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db", max_readings=2)
+    readings = [Reading(SITE, "a", Quantity.COUNT, T0 + i, 1.0) for i in range(5)]
+    batch = SpooledBatch([SourceMessage("t", b"", 0)], readings, [0] * 5)
+    assert spool.append(batch)
+    assert not spool.append(batch)
+    assert spool.full
+    spool.close()
+
+
+def test_batch_encoding_round_trips() -> None:
+    readings = [Reading("s é", "x,y=z", Quantity.ENERGY, T0, -0.1, True, False)]
+    batch = SpooledBatch([SourceMessage("a/ü", bytes(range(256)), 5)], readings, [0])
+    assert decode_batch(encode_batch(batch)) == batch
+
+
+# --- dead letters ----------------------------------------------------------------------------
+
+
+def test_deadletter_replay_after_the_catalogue_is_fixed(tmp_path: Path) -> None:
+    dead = DeadLetterStore(tmp_path / "d.db")
+    dead.add_many([NewDeadLetter(T0 + i, "t/x", payload("new", i), "unknown sensor 'new'")
+                   for i in range(5)] + [NewDeadLetter(T0, "t/y", b"junk", "not json")])
+    assert [d.received_at_ns for d in dead.newest(3)] == [T0, T0 + 4, T0 + 3]
+    store = SQLiteStore(tmp_path / "store.db")
+    result = dead.replay(TinyDecoder(known={"a"}), store)
+    assert (result.replayed, result.still_rejected) == (0, 6)
+    result = dead.replay(TinyDecoder(known={"a", "new"}), store)
+    assert (result.replayed, result.readings, result.still_rejected) == (5, 5, 1)
+    assert dead.count() == 1
+    assert sum(store.counts(0, 2**62, SITE).values()) == 5
+    assert dead.purge(T0 + 1) == 1 and dead.count() == 0
+    dead.close()
+    store.close()
+
+
+def test_deadletters_are_shared_by_several_writers(tmp_path: Path) -> None:
+    stores = [DeadLetterStore(tmp_path / "d.db") for _ in range(3)]
+
+    def write(s: DeadLetterStore) -> None:
+        for i in range(50):
+            s.add_many([NewDeadLetter(i, "t", b"p", "r")])
+
+    threads = [threading.Thread(target=write, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert stores[0].count() == 150
+    for s in stores:
+        s.close()
+
+
+# --- logs, health, metrics -------------------------------------------------------------------
+
+
+def test_rate_limited_log_counts_what_it_skipped(caplog: pytest.LogCaptureFixture) -> None:
+    now = [0.0]
+    limiter = RateLimitedLog(10.0, clock=lambda: now[0])
+    with caplog.at_level("WARNING", logger="stadtpuls.ingest"):
+        for _ in range(5):
+            limiter.warning("bad json", "rejected %s", "x")
+        now[0] = 11.0
+        limiter.warning("bad json", "rejected %s", "y")
+    assert [r.getMessage() for r in caplog.records] == [
+        "rejected x", "rejected y (and 4 more like it in the last 10 s)"]
+
+
+def test_health_and_metrics_endpoints() -> None:
+    metrics = IngestMetrics()
+    metrics.accepted.inc(3)
+    state = {"ok": True}
+    server = HealthServer("127.0.0.1", 0, lambda: (state["ok"], {"broker": "connected"}),
+                          metrics.exposition)
+    server.start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as resp:
+            assert resp.status == 200 and json.load(resp) == {"broker": "connected"}
+        state["ok"] = False
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"{base}/healthz", timeout=5)
+        assert err.value.code == 503
+        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+        assert 'stadtpuls_ingest_messages_total{outcome="accepted"} 3.0' in text
+        for name in ("stadtpuls_ingest_readings_written_total", "stadtpuls_ingest_spool_depth",
+                     "stadtpuls_ingest_write_seconds_bucket",
+                     "stadtpuls_ingest_newest_reading_age_seconds",
+                     "stadtpuls_ingest_broker_connected"):
+            assert name in text
+    finally:
+        server.stop()
+
+
+# --- command line ----------------------------------------------------------------------------
+
+
+def test_ingest_exits_2_with_one_line_on_bad_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    from stadtpuls.cli import main
+
+    assert main(["ingest", "--mqtt-url", "http://nope", "--http-port", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "MQTT URL" in err[0]
+
+
+def test_ingest_exits_2_listing_catalogue_problems(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from stadtpuls.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nsites: {x: {nmae: 1}}\n")
+    assert main(["ingest", "--catalogue", str(bad), "--http-port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:" in err and "stadtpuls config check" in err
