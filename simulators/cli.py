@@ -19,6 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from simulators.timespec import parse_duration, parse_instant
+from stadtpuls.settings import add_catalogue_argument, catalogue_path
 
 if TYPE_CHECKING:
     from stadtpuls.catalogue.models import Catalogue
@@ -55,10 +56,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "  stadtpuls simulate --catalogue config/stuehlinger.yaml --summary --start 2025-01-01 "
         "--duration 365d"
     )
-    parser.add_argument(
-        "--catalogue", metavar="FILE", default=os.environ.get("STADTPULS_CATALOGUE"),
-        help="site catalogue YAML (default: $STADTPULS_CATALOGUE)",
-    )
+    add_catalogue_argument(parser)
     parser.add_argument(
         "--site", action="append", metavar="SITE",
         help="simulate this site; repeat for several (default: every site in the catalogue)",
@@ -127,16 +125,15 @@ def run(args: argparse.Namespace) -> int:
 def _catalogue(args: argparse.Namespace) -> tuple[Catalogue, list[str]]:
     from stadtpuls.catalogue import CatalogueError, load_catalogue
 
-    if not args.catalogue:
-        raise UsageError("no catalogue: pass --catalogue FILE or set STADTPULS_CATALOGUE")
+    path = catalogue_path(args)
     try:
-        catalogue = load_catalogue(args.catalogue)
+        catalogue = load_catalogue(path)
     except CatalogueError as exc:
         raise UsageError("the catalogue has problems:\n" + str(exc)) from None
     sites = args.site or list(catalogue.sites)
     unknown = [s for s in sites if s not in catalogue.sites]
     if unknown:
-        raise UsageError(f"no site {unknown[0]!r} in {args.catalogue}; sites: "
+        raise UsageError(f"no site {unknown[0]!r} in {path}; sites: "
                          f"{', '.join(catalogue.sites)}")
     return catalogue, sites
 
