@@ -111,3 +111,44 @@ def influx_db(influx: InfluxServer) -> Iterator[str]:
 def mqtt_topic_prefix() -> str:
     """A topic prefix no other test uses (``test/<uuid hex>``); add ``/...`` levels to it."""
     return f"test/{uuid.uuid4().hex}"
+
+
+# --- browser tests (dashboard) -------------------------------------------------------------
+
+# The machine has no network: without these flags Chromium keeps trying to reach Google
+# (component updates, sync, field trials) and its sandbox needs privileges CI lacks.
+CHROMIUM_FLAGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1920,1080",
+)
+
+
+def pytest_setup_options() -> object:
+    """Chromium options for dash[testing]'s `dash_duo` (a hook dash's pytest plugin calls)."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    return options
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of chromedriver; skips (fails in CI) when Chromium or its driver is missing."""
+    import shutil
+
+    driver = shutil.which("chromedriver")
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if driver is None or browser is None:
+        message = "chromium/chromedriver not installed: apt-get install chromium chromium-driver"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return driver

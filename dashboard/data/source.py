@@ -1,0 +1,68 @@
+"""What every data function needs: the cached store, the catalogue, settings and the clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from dashboard.data.cache import NS, CachedStore, TTLCache
+from stadtpuls.catalogue import Catalogue
+from stadtpuls.store.protocol import Store
+
+# Umweltbundesamt (UBA), "Entwicklung der spezifischen Treibhausgas-Emissionen des deutschen
+# Strommix in den Jahren 1990 – 2024" (2025): the CO2 emission factor of the German electricity
+# mix, direct CO2 emissions per kWh of electricity consumed, estimated at 363 g/kWh for 2024,
+# the most recent year the UBA gives. It is the average mix: a conservative measure of what a
+# kWh of PV displaces (the displaced marginal plant usually emits more).
+DEFAULT_GRID_CO2_G_PER_KWH = 363.0
+
+PIPELINE_SITE = "_pipeline"
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    grid_co2_g_per_kwh: float = DEFAULT_GRID_CO2_G_PER_KWH
+    refresh_s: float = 10.0
+    """How often pages poll the server for new data."""
+    live_bucket_s: float = 10.0
+    """Time bucket of live queries: viewers within one bucket share one store query. As
+    long as the refresh period, so a page costs one live query per refresh however many
+    screens show it; a newest reading can show up to a bucket late, which only makes a
+    sensor's age look larger (never hides a silent one)."""
+    map_tiles: str | None = None
+    """Raster tile URL template ({z}/{x}/{y}) for the map; None = plain background."""
+    default_language: str = "de"
+    underperformance_ratio: float = 0.8
+    """Arrays whose actual/expected output falls below this are flagged."""
+
+
+@dataclass
+class DataSource:
+    """The dashboard's window on the world; one per app, shared by all requests."""
+
+    reader: CachedStore
+    catalogue: Catalogue
+    settings: DashboardSettings = field(default_factory=DashboardSettings)
+    clock: Callable[[], float] = time.time
+    """Seconds since the epoch; injectable so tests can freeze or shift time."""
+
+    @classmethod
+    def create(
+        cls,
+        store: Store,
+        catalogue: Catalogue,
+        settings: DashboardSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        cache: TTLCache | None = None,
+    ) -> DataSource:
+        return cls(CachedStore(store, cache or TTLCache()), catalogue,
+                   settings or DashboardSettings(), clock)
+
+    def now_ns(self) -> int:
+        return int(self.clock() * NS)
+
+    def zone(self, site: str) -> ZoneInfo:
+        entry = self.catalogue.sites.get(site)
+        return ZoneInfo(entry.timezone if entry is not None else "UTC")

@@ -1,0 +1,1 @@
+"""Figures: pure functions from DataFrames and dataclasses to Plotly figures."""

@@ -1,0 +1,57 @@
+"""Every component id of the dashboard, in one place (ids are unique across all pages)."""
+
+from __future__ import annotations
+
+# frame
+URL = "url"
+LANG = "lang"
+LANG_DE = "lang-de"
+LANG_EN = "lang-en"
+NAV = "nav"
+CLOCK = "clock"
+CLOCK_TICK = "clock-tick"
+HTML_LANG = "html-lang"
+
+# overview
+OVERVIEW_TICK = "overview-tick"
+OVERVIEW_CARDS = "overview-cards"
+OVERVIEW_ALERT = "overview-alert"
+
+# energy
+ENERGY_TICK = "energy-tick"
+ENERGY_SITE = "energy-site"
+ENERGY_BODY = "energy-body"
+ENERGY_ALERT = "energy-alert"
+
+# sensors
+SENSORS_TICK = "sensors-tick"
+SENSORS_GRID = "sensors-grid"
+SENSORS_SEARCH = "sensors-search"
+SENSORS_STATUS = "sensors-status"
+SENSORS_SITE = "sensors-site"
+SENSORS_COUNT = "sensors-count"
+SENSORS_ALERT = "sensors-alert"
+
+# sensor detail
+DETAIL_ID = "detail-id"
+DETAIL_TICK = "detail-tick"
+DETAIL_RANGE = "detail-range"
+DETAIL_DATES = "detail-dates"
+DETAIL_GRAPH = "detail-graph"
+DETAIL_HEADER = "detail-header"
+DETAIL_INFO = "detail-info"
+DETAIL_DOWNLOAD = "detail-download"
+DETAIL_DOWNLOAD_BUTTON = "detail-download-button"
+DETAIL_ALERT = "detail-alert"
+
+# map
+MAP_TICK = "map-tick"
+MAP_SITE = "map-site"
+MAP_GRAPH = "map-graph"
+MAP_ALERT = "map-alert"
+
+# pipeline status
+STATUS_TICK = "status-tick"
+STATUS_BODY = "status-body"
+STATUS_GRAPH = "status-graph"
+STATUS_ALERT = "status-alert"

@@ -1,0 +1,1 @@
+"""Dash pages; each module registers itself with `dash.register_page`."""

@@ -1,0 +1,19 @@
+"""Shown for any path no page claims."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import dcc, html
+
+from dashboard import i18n
+from dashboard.i18n import t
+from dashboard.ui import register_page
+
+register_page(__name__, path="/404", name="404", title="Stadtpuls")
+
+
+def layout(lang: str | None = None, **_: Any) -> html.Div:
+    lang = i18n.lang_or_default(lang)
+    return html.Div([html.H1(t("app.not_found", lang)),
+                     dcc.Link(t("nav.overview", lang), href="/")], className="page-head")

@@ -1,0 +1,89 @@
+"""Overview (`/`): one card per site with live headline figures and sensor health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import i18n, ids, runtime
+from dashboard.data.overview import Headline, SiteSummary, overview
+from dashboard.data.source import DataSource
+from dashboard.data.status import Status
+from dashboard.figures.overview import trend_figure
+from dashboard.i18n import t
+from dashboard.ui import alert_slot, guarded, kpi, page_head, register_page, status_pill, tick
+
+register_page(__name__, path="/", name="Übersicht", title="Stadtpuls – Übersicht",
+                   order=0, nav_key="nav.overview")
+
+
+def layout(lang: str | None = None, **_: Any) -> html.Div:
+    lang = i18n.lang_or_default(lang)
+    source = runtime.source()
+    return html.Div([
+        page_head(t("overview.title", lang), t("overview.intro", lang)),
+        alert_slot(ids.OVERVIEW_ALERT),
+        html.Div(id=ids.OVERVIEW_CARDS, className="site-grid"),
+        tick(ids.OVERVIEW_TICK, source.settings),
+    ])
+
+
+@callback(
+    Output(ids.OVERVIEW_CARDS, "children"),
+    Output(ids.OVERVIEW_ALERT, "children"),
+    Input(ids.OVERVIEW_TICK, "n_intervals"),
+    State(ids.LANG, "data"),
+)
+@guarded(1)
+def refresh(_n: int | None, lang: str | None) -> list[html.Section]:
+    lang = i18n.lang_or_default(lang)
+    source = runtime.source()
+    return [site_card(source, summary, lang) for summary in overview(source)]
+
+
+def _headline(head: Headline, lang: str) -> html.Div:
+    decimals = head.decimals
+    if head.unit in ("kW", "kWh") and head.value is not None:
+        decimals = 0 if abs(head.value) >= 100 else 1
+    return kpi(t(f"head.{head.key}", lang), i18n.fmt_value(head.value, head.unit, lang,
+                                                           decimals))
+
+
+def site_card(source: DataSource, summary: SiteSummary, lang: str) -> html.Section:
+    site = source.catalogue.sites[summary.site_id]
+    zone = source.zone(summary.site_id)
+    total = sum(summary.counts.values())
+    pills = [status_pill(status, lang, count) for status, count in summary.counts.items()
+             if count or status is Status.OK]
+    links = [dcc.Link(t("overview.to_sensors", lang),
+                      href=f"/sensors?site={summary.site_id}", className="card-link")]
+    if site.pv_arrays:
+        links.insert(0, dcc.Link(t("overview.to_energy", lang),
+                                 href=f"/energy?site={summary.site_id}", className="card-link"))
+    return html.Section([
+        html.Div([
+            html.Div([
+                html.H2(site.name.get(lang)),
+                html.P(site.description.get(lang) if site.description else site.address,
+                       className="muted"),
+            ]),
+            html.Div(t("time.local", lang, time=i18n.fmt_time(source.now_ns(), zone, lang,
+                                                              date=False)),
+                     className="card-time"),
+        ], className="card-head"),
+        html.Div([_headline(h, lang) for h in summary.headlines], className="kpi-grid"),
+        html.Div([
+            html.Div(t("overview.last_24h", lang) + (
+                f" · {t(summary.trend.frame.columns[0], lang)}"
+                if summary.trend.kind == "bars" else ""), className="trend-label"),
+            dcc.Graph(figure=trend_figure(summary.trend, zone, lang, {
+                f"sensor:{s.id}": s.name.get(lang) for s in site.sensors}),
+                      config=i18n.plotly_config(lang), className="trend"),
+        ]) if summary.trend is not None else None,
+        html.Div([
+            html.Span(t("overview.sensors", lang, n=total), className="card-count"),
+            html.Div(pills, className="pill-row"),
+        ], className="card-health"),
+        html.Div(links, className="card-links"),
+    ], className="card site-card", id=f"site-{summary.site_id}")

@@ -1,0 +1,210 @@
+"""Sensors (`/sensors`): every sensor in a sortable, filterable table, unregistered ones too."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import dash_ag_grid as dag
+from dash import Input, Output, Patch, State, callback, dcc, html
+
+from dashboard import i18n, ids, runtime
+from dashboard.data.source import DataSource
+from dashboard.data.status import SEVERITY, SensorState, Status, sensor_states
+from dashboard.figures.theme import FONT
+from dashboard.i18n import t
+from dashboard.ui import (
+    STATUS_ICON,
+    alert_slot,
+    aria,
+    guarded,
+    page_head,
+    register_page,
+    sensor_href,
+    sensor_name,
+    site_name,
+    tick,
+    unit_of,
+)
+from stadtpuls.store.errors import StoreError
+
+register_page(__name__, path="/sensors", name="Sensoren", title="Stadtpuls – Sensoren",
+                   order=2, nav_key="nav.sensors")
+
+_GRID_TEXT = ["contains", "notContains", "equals", "notEqual", "startsWith", "endsWith",
+              "blank", "notBlank", "lessThan", "greaterThan", "lessThanOrEqual",
+              "greaterThanOrEqual", "inRange", "filterOoo", "andCondition", "orCondition",
+              "noRowsToShow", "applyFilter", "resetFilter", "clearFilter"]
+_GRID_THEME = (
+    "themeQuartz.withParams({fontFamily: 'inherit', fontSize: 15, headerFontWeight: 600, "
+    "accentColor: '#0f6e8c', foregroundColor: '#1d2733', borderColor: '#dde3e9', "
+    "headerBackgroundColor: '#f3f5f7', rowHoverColor: '#eef5f8', spacing: 7, "
+    "wrapperBorderRadius: 10})"
+)
+
+
+def layout(lang: str | None = None, site: str | None = None, status: str | None = None,
+           **_: Any) -> html.Div:
+    lang = i18n.lang_or_default(lang)
+    source = runtime.source()
+    statuses = [s for s in SEVERITY]
+    controls = [
+        html.Label(dcc.Input(id=ids.SENSORS_SEARCH, type="search", debounce=False,
+                             placeholder=t("sensors.search", lang), className="search"),
+                   **aria(label=t("sensors.search", lang))),
+        dcc.Dropdown(id=ids.SENSORS_SITE, value=site if site in source.catalogue.sites else None,
+                     placeholder=t("sensors.all_sites", lang), className="picker",
+                     options=[{"label": e.name.get(lang), "value": s}
+                              for s, e in source.catalogue.sites.items()]),
+        dcc.Dropdown(id=ids.SENSORS_STATUS, multi=True, className="picker picker-wide",
+                     value=[status] if status in [s.value for s in statuses] else [],
+                     placeholder=t("sensors.all_status", lang),
+                     options=[{"label": t(f"status.{s.value}", lang), "value": s.value}
+                              for s in statuses]),
+    ]
+    return html.Div([
+        page_head(t("sensors.title", lang), t("sensors.intro", lang), *controls),
+        alert_slot(ids.SENSORS_ALERT),
+        html.P(id=ids.SENSORS_COUNT, className="muted table-count"),
+        dag.AgGrid(
+            id=ids.SENSORS_GRID,
+            columnDefs=_columns(lang, device_values=_has_device_values(source)),
+            rowData=[],
+            getRowId="params.data.id",
+            defaultColDef={"sortable": True, "resizable": True, "filter": True,
+                           "floatingFilter": False, "minWidth": 110, "wrapHeaderText": True,
+                           "autoHeaderHeight": True},
+            dashGridOptions={
+                "theme": {"function": _GRID_THEME},
+                "domLayout": "autoHeight",
+                "localeText": {k: t(f"grid.{k}", lang) for k in _GRID_TEXT},
+                "animateRows": False,
+                "suppressCellFocus": True,
+                "tooltipShowDelay": 300,
+            },
+            className="sensor-grid",
+            style={"fontFamily": FONT},
+        ),
+        html.P(t("status.help", lang), className="footnote"),
+        tick(ids.SENSORS_TICK, source.settings),
+    ])
+
+
+def _has_device_values(source: DataSource) -> tuple[bool, bool]:
+    """Whether any sensor reports battery / RSSI: columns nobody fills are left out."""
+    try:
+        states = sensor_states(source, with_completeness=False)
+    except StoreError:
+        return False, False
+    return (any(s.battery is not None for s in states), any(s.rssi is not None for s in states))
+
+
+def _columns(lang: str, device_values: tuple[bool, bool] = (True, True)
+             ) -> list[dict[str, Any]]:
+    def text_of(field: str) -> dict[str, str]:
+        return {"function": f"params.data.{field}"}
+
+    return [
+        {"field": "status_label", "headerName": t("col.status", lang), "minWidth": 150,
+         "flex": 1, "filter": False, "cellClassRules": {
+             f"cell-status status-{s.value}": f"params.data.status === '{s.value}'"
+             for s in Status}, "comparator": {"function": "(a, b, na, nb) => "
+                                              "na.data.status_rank - nb.data.status_rank"}},
+        {"field": "name", "headerName": t("col.name", lang), "cellRenderer": "markdown",
+         "minWidth": 280, "flex": 2.6, "filterValueGetter": text_of("name_text"),
+         "tooltipValueGetter": text_of("sensor_id")},
+        {"field": "site", "headerName": t("col.site", lang), "minWidth": 190, "flex": 1.5,
+         "filter": False},
+        {"field": "quantity", "headerName": t("col.quantity", lang), "minWidth": 130,
+         "flex": 1},
+        {"field": "age_s", "headerName": t("col.last_seen", lang), "minWidth": 150, "flex": 1,
+         "valueFormatter": text_of("last_seen"), "filter": "agNumberColumnFilter",
+         "tooltipValueGetter": text_of("last_seen_time"), "sortingOrder": ["asc", "desc"]},
+        {"field": "value", "headerName": t("col.value", lang), "minWidth": 150, "flex": 1.2,
+         "type": "rightAligned", "sortable": False, "filter": False},
+        {"field": "completeness", "headerName": t("col.completeness", lang), "minWidth": 200,
+         "flex": 1.1,
+         "valueFormatter": text_of("completeness_text"), "type": "rightAligned",
+         "filter": "agNumberColumnFilter"},
+        {"field": "battery", "headerName": t("col.battery", lang), "minWidth": 110,
+         "flex": 0.8, "hide": not device_values[0],
+         "valueFormatter": text_of("battery_text"), "type": "rightAligned",
+         "filter": "agNumberColumnFilter"},
+        {"field": "rssi", "headerName": t("col.rssi", lang), "minWidth": 130,
+         "flex": 0.8, "hide": not device_values[1],
+         "valueFormatter": text_of("rssi_text"), "type": "rightAligned",
+         "filter": "agNumberColumnFilter"},
+    ]
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
+
+
+def _md_escape(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def rows(source: DataSource, states: list[SensorState], lang: str) -> list[dict[str, Any]]:
+    out = []
+    rank = {s: i for i, s in enumerate(SEVERITY)}
+    for s in states:
+        zone = source.zone(s.site)
+        name = sensor_name(s.sensor, s.sensor_id, lang)
+        unit = unit_of(s.quantity)
+        value = (None if s.last is None
+                 else i18n.fmt_reading(s.last.value, s.quantity.value, unit, lang))
+        out.append({
+            "id": f"{s.site}\x1f{s.sensor_id}\x1f{s.quantity.value}",
+            "status": s.status.value,
+            "status_rank": rank[s.status],
+            "status_label": f"{STATUS_ICON[s.status]}  {t(f'status.{s.status.value}', lang)}",
+            "name": f"[{_md_escape(name)}]({sensor_href(s)})",
+            "name_text": name,
+            "sensor_id": f"{s.site}/{s.sensor_id}",
+            "site": site_name(source, s.site, lang),
+            "quantity": t(f"quantity.{s.quantity.value}", lang),
+            "age_s": s.age_s,
+            "last_seen": i18n.fmt_relative(s.age_s, lang),
+            "last_seen_time": i18n.fmt_time(s.last.time_ns if s.last else None, zone, lang,
+                                            seconds=True),
+            "value": value,
+            "completeness": None if s.completeness is None else round(s.completeness * 100, 1),
+            "completeness_text": i18n.fmt_percent(
+                None if s.completeness is None else min(s.completeness, 1.0), lang),
+            "battery": s.battery,
+            "battery_text": i18n.fmt_value(s.battery, "%", lang, 0) if s.battery is not None
+            else "",
+            "rssi": s.rssi,
+            "rssi_text": i18n.fmt_value(s.rssi, "dBm", lang, 0) if s.rssi is not None else "",
+        })
+    return out
+
+
+@callback(
+    Output(ids.SENSORS_GRID, "rowData"),
+    Output(ids.SENSORS_COUNT, "children"),
+    Output(ids.SENSORS_ALERT, "children"),
+    Input(ids.SENSORS_TICK, "n_intervals"),
+    Input(ids.SENSORS_SITE, "value"),
+    Input(ids.SENSORS_STATUS, "value"),
+    State(ids.LANG, "data"),
+)
+@guarded(2)
+def refresh(_n: int | None, site: str | None, statuses: list[str] | None,
+            lang: str | None) -> tuple[list[dict[str, Any]], str]:
+    lang = i18n.lang_or_default(lang)
+    source = runtime.source()
+    states = sensor_states(source)
+    if site:
+        states = [s for s in states if s.site == site]
+    if statuses:
+        states = [s for s in states if s.status.value in statuses]
+    return rows(source, states, lang), t("sensors.count", lang, n=len(states))
+
+
+@callback(Output(ids.SENSORS_GRID, "dashGridOptions"), Input(ids.SENSORS_SEARCH, "value"),
+          prevent_initial_call=True)
+def search(text: str | None) -> Patch:
+    patch = Patch()
+    patch["quickFilterText"] = text or ""
+    return patch

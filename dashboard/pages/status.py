@@ -1,0 +1,101 @@
+"""Pipeline (`/status`): ingest throughput, rejections, spool, broker and store reachability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import i18n, ids, runtime
+from dashboard.data.pipeline import ClientHealth, pipeline
+from dashboard.figures.pipeline import rates_figure
+from dashboard.i18n import t
+from dashboard.ui import alert_slot, guarded, kpi, page_head, register_page, tick
+
+register_page(__name__, path="/status", name="Pipeline", title="Stadtpuls – Pipeline",
+                   order=4, nav_key="nav.status")
+
+
+def layout(lang: str | None = None, **_: Any) -> html.Div:
+    lang = i18n.lang_or_default(lang)
+    source = runtime.source()
+    return html.Div([
+        page_head(t("pipeline.title", lang), t("pipeline.intro", lang)),
+        alert_slot(ids.STATUS_ALERT),
+        html.Div(id=ids.STATUS_BODY),
+        html.Section([
+            html.H2(t("pipeline.last_hour", lang)),
+            dcc.Graph(id=ids.STATUS_GRAPH, config=i18n.plotly_config(lang)),
+        ], className="card"),
+        tick(ids.STATUS_TICK, source.settings),
+    ])
+
+
+def _flag(value: bool | None, yes: str, no: str, lang: str) -> tuple[str, str | None]:
+    if value is None:
+        return t("pipeline.unknown", lang), None
+    return (t(yes, lang), "ok") if value else (t(no, lang), "bad")
+
+
+def client_card(client: ClientHealth, now_ns: int, lang: str) -> html.Section:
+    age = None if client.last_report_ns is None else (now_ns - client.last_report_ns) / 1e9
+    state = t("pipeline.reporting" if client.reporting else "pipeline.not_reporting", lang,
+              age=i18n.fmt_relative(age, lang))
+    broker, broker_tone = _flag(client.broker_connected, "pipeline.connected",
+                                "pipeline.disconnected", lang)
+    store, store_tone = _flag(client.store_ok, "pipeline.reachable", "pipeline.unreachable",
+                              lang)
+
+    def rate(metric: str) -> str:
+        return i18n.fmt_number(client.rates.get(metric), lang, 1)
+
+    def total(metric: str) -> str:
+        return i18n.fmt_number(client.totals.get(metric), lang)
+
+    rejected = client.rates.get("messages_rejected")
+    spool = client.spool_depth
+    newest = client.newest_reading_age_s
+    return html.Section([
+        html.Div([
+            html.H2(t("pipeline.client", lang, client=client.client)),
+            html.Span(state, className="pill pill-ok" if client.reporting
+                      else "pill pill-silent"),
+        ], className="card-head"),
+        html.Div([
+            kpi(t("pipeline.messages", lang), rate("messages_accepted"), big=True),
+            kpi(t("pipeline.readings", lang), rate("readings_written"), big=True),
+            kpi(t("pipeline.rejected", lang), rate("messages_rejected"), big=True,
+                tone="bad" if rejected else None),
+            kpi(t("pipeline.spool", lang), i18n.fmt_number(spool, lang), big=True,
+                tone="warn" if spool else None),
+            kpi(t("pipeline.newest_age", lang),
+                "–" if newest is None else i18n.fmt_value(newest, "s", lang, 0), big=True,
+                tone="warn" if newest is not None and newest > 120 else None),
+            kpi(t("pipeline.broker", lang), broker, big=True, tone=broker_tone),
+            kpi(t("pipeline.store", lang), store, big=True, tone=store_tone),
+        ], className="kpi-row"),
+        html.P(t("pipeline.totals", lang, accepted=total("messages_accepted"),
+                 written=total("readings_written"), rejected=total("messages_rejected"),
+                 unregistered=total("readings_unregistered"),
+                 implausible=total("readings_implausible")), className="footnote"),
+    ], className="card", id=f"ingest-{client.client}")
+
+
+@callback(
+    Output(ids.STATUS_BODY, "children"),
+    Output(ids.STATUS_GRAPH, "figure"),
+    Output(ids.STATUS_ALERT, "children"),
+    Input(ids.STATUS_TICK, "n_intervals"),
+    State(ids.LANG, "data"),
+)
+@guarded(2)
+def refresh(_n: int | None, lang: str | None) -> Any:
+    lang = i18n.lang_or_default(lang)
+    source = runtime.source()
+    view = pipeline(source)
+    zone = source.zone(next(iter(source.catalogue.sites)))
+    if not view.clients:
+        body: Any = html.Div(t("pipeline.none", lang), className="alert alert-info")
+    else:
+        body = [client_card(c, source.now_ns(), lang) for c in view.clients]
+    return body, rates_figure(view.rates, zone, lang)

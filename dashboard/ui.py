@@ -1,0 +1,147 @@
+"""Small building blocks shared by the pages: headings, KPI tiles, status pills, links."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote, unquote
+
+import dash
+from dash import dcc, html, no_update
+
+from dashboard import i18n
+from dashboard.data.source import DashboardSettings, DataSource
+from dashboard.data.status import SensorState, Status
+from dashboard.i18n import t
+from stadtpuls.catalogue import Sensor
+from stadtpuls.store.errors import StoreError
+from stadtpuls.units import CANONICAL_UNIT, Quantity
+
+log = logging.getLogger(__name__)
+
+# Dash's register_page is not annotated; pages call it through this typed name.
+register_page: Callable[..., None] = dash.register_page
+
+
+def aria(**attributes: str) -> Any:
+    """`aria-*` attributes for a Dash html component: aria(label="…") → aria-label."""
+    return {f"aria-{name}": value for name, value in attributes.items()}
+
+STATUS_ICON = {Status.OK: "●", Status.LATE: "◐", Status.SILENT: "○",
+               Status.IMPLAUSIBLE: "▲", Status.UNREGISTERED: "?"}
+
+
+def page_head(title: str, intro: str | None = None, *controls: Any) -> html.Div:
+    children: list[Any] = [html.Div([html.H1(title), html.P(intro, className="intro")
+                                     if intro else None], className="page-title")]
+    if controls:
+        children.append(html.Div(list(controls), className="page-controls"))
+    return html.Div(children, className="page-head")
+
+
+def alert_slot(component_id: str) -> html.Div:
+    return html.Div(id=component_id, className="alert-slot", role="status")
+
+
+def store_alert(lang: str) -> html.Div:
+    return html.Div(t("app.store_down", lang), className="alert")
+
+
+def tick(component_id: str, settings: DashboardSettings) -> dcc.Interval:
+    return dcc.Interval(id=component_id, interval=int(settings.refresh_s * 1000))
+
+
+def kpi(label: str, value: str, sub: Any = None, *, tone: str | None = None,
+        big: bool = False, help_text: str | None = None) -> html.Div:
+    classes = "kpi" + (" kpi-big" if big else "") + (f" tone-{tone}" if tone else "")
+    number, _, unit = value.partition("\u202f")
+    if not number[:1].isdigit() and number[:1] not in ("−", "–"):
+        classes += " kpi-text"  # a word such as "verbunden" wraps instead of being cut
+    shown: Any = [html.Span(number), html.Span(unit, className="kpi-unit")] if unit else value
+    return html.Div([
+        html.Div(label, className="kpi-label", title=help_text),
+        html.Div(shown, className="kpi-value"),
+        html.Div(sub, className="kpi-sub") if sub else None,
+    ], className=classes)
+
+
+def status_pill(status: Status, lang: str, count: int | None = None) -> html.Span:
+    label = t(f"status.{status.value}", lang)
+    text = f"{count} {label}" if count is not None else label
+    icon = html.Span(STATUS_ICON[status], className="pill-icon", **aria(hidden="true"))
+    return html.Span([icon, text], className=f"pill pill-{status.value}")
+
+
+def guarded(outputs: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Show a banner instead of failing when the store is down.
+
+    The wrapped callback returns `outputs` values and takes the language as its last
+    argument; the wrapper adds one more output, the page's alert slot. A failed callback
+    would leave an error in the browser console and the last good data would vanish.
+    """
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def run(*args: Any) -> Any:
+            lang = i18n.lang_or_default(args[-1] if args else None)
+            try:
+                result = fn(*args)
+            except StoreError as exc:
+                log.warning("%s: store unavailable: %s", fn.__name__, exc)
+                return (*([no_update] * outputs), store_alert(lang))
+            values = result if outputs > 1 else (result,)
+            return (*values, None)
+
+        return run
+
+    return wrap
+
+
+def sensor_token(site: str, sensor: str, quantity: str | None = None) -> str:
+    """URL-safe id of a series: `site~sensor[~quantity]`, each part percent-encoded.
+
+    `~` is an unreserved URL character that catalogue ids cannot contain; in ids that do
+    (unregistered sensors can be called anything) it is encoded too, so splitting is exact.
+    """
+    parts = [site, sensor] + ([quantity] if quantity else [])
+    return "~".join(quote(p, safe="").replace("~", "%7E") for p in parts)
+
+
+def parse_sensor_token(token: str) -> tuple[str, str, str | None] | None:
+    parts = [unquote(p) for p in token.split("~")]
+    if len(parts) == 2 and all(parts):
+        return parts[0], parts[1], None
+    if len(parts) == 3 and all(parts):
+        return parts[0], parts[1], parts[2]
+    return None
+
+
+def sensor_href(state: SensorState) -> str:
+    quantity = None if state.sensor is not None else state.quantity.value
+    return "/sensors/" + sensor_token(state.site, state.sensor_id, quantity)
+
+
+def sensor_name(sensor: Sensor | None, sensor_id: str, lang: str) -> str:
+    return sensor.name.get(lang) if sensor is not None else sensor_id
+
+
+def site_name(source: DataSource, site: str, lang: str) -> str:
+    entry = source.catalogue.sites.get(site)
+    return entry.name.get(lang) if entry is not None else site
+
+
+def unit_of(quantity: Quantity) -> str:
+    """The canonical unit to show after a value ("" for plain counts)."""
+    unit = CANONICAL_UNIT[quantity]
+    return "" if unit == "count" else unit
+
+
+def now_text(source: DataSource, lang: str) -> str:
+    site = next(iter(source.catalogue.sites), None)
+    zone = source.zone(site) if site else None
+    if zone is None:
+        return ""
+    return t("app.updated", lang, time=i18n.fmt_time(int(source.clock() * 1e9), zone, lang,
+                                                     date=False))

@@ -1,0 +1,403 @@
+"""The dashboard in a real browser, on data that took the real path.
+
+Simulator (`stadtpuls simulate`, 26 h of backfill, then live) → the session's Mosquitto →
+`stadtpuls ingest` (a subprocess) → the session's InfluxDB → the dashboard in this process →
+headless Chromium (dash.testing). Every page is loaded in German and English and checked for
+its visible content and a clean browser console.
+
+Run: .venv/bin/python -m pytest tests/test_dashboard_browser.py --webdriver Chrome --headless
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from typing import Any as DashComposite  # dash.testing is not annotated
+
+import pytest
+from paho.mqtt.client import Client
+from paho.mqtt.enums import CallbackAPIVersion
+from selenium.webdriver.common.by import By
+
+from dashboard.app import create_app
+from dashboard.data.source import DashboardSettings
+from dashboard.ui import sensor_token
+from stadtpuls.catalogue import Catalogue, load_catalogue
+from stadtpuls.reading import Reading, SeriesKey, to_ns
+from stadtpuls.store.influx import InfluxStore
+from stadtpuls.testing.servers import InfluxServer, MosquittoServer
+from stadtpuls.units import Quantity
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.integration,
+    pytest.mark.slow,
+    # dash.testing's ThreadedRunner stops its server by raising SystemExit in the threads that
+    # still hold a keep-alive connection from the browser: its noise, not ours.
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning"),
+    # selenium 4.2 (pinned by dash[testing]) calls a urllib3 method urllib3 deprecates
+    pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
+    # pvlib 0.16 asks pandas 3 for a deprecated attribute inside get_solarposition
+    pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofyear is deprecated"),
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOGUE = ROOT / "config" / "stuehlinger.yaml"
+SILENCED = "weather_wind_speed"  # reports every 60 s
+SILENCE_AFTER_S = 75.0  # after the pipeline is up: the first test watches it go silent
+HOSTILE = "x' OR 1=1 --/<b>~ü"
+UNREGISTERED = "lora-test-7f3a"
+SETTINGS = DashboardSettings(refresh_s=2.0, live_bucket_s=1.0)
+
+
+@dataclass
+class Pipeline:
+    store: InfluxStore
+    catalogue: Catalogue
+    client_id: str
+    silence_at: float
+    """Wall-clock time from which the simulator withholds SILENCED's readings."""
+    processes: list[subprocess.Popen[bytes]]
+    logs: list[Path]
+
+    def check_alive(self) -> None:
+        for proc, log in zip(self.processes, self.logs, strict=True):
+            if proc.poll() is not None:
+                raise AssertionError(f"{proc.args!r} exited with {proc.returncode}:\n"
+                                     f"{log.read_text()[-3000:]}")
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "stadtpuls.cli", *args]
+
+
+def _wait(condition: Callable[[], Any], timeout: float, what: str, step: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def pipeline(chromium: str, mosquitto: MosquittoServer, influx: InfluxServer,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    tmp = tmp_path_factory.mktemp("dashboard-pipeline")
+    db = f"dash_{uuid.uuid4().hex[:12]}"
+    influx.create_database(db)
+    client_id = f"dash-ingest-{uuid.uuid4().hex[:6]}"
+    silence_at = time.time() + SILENCE_AFTER_S
+    silence_iso = datetime.fromtimestamp(silence_at, tz=UTC).isoformat()
+    now_iso = datetime.now(UTC).isoformat()
+    store_args = ["--store", "influx", "--influx-url", influx.url, "--influx-bucket",
+                  f"{db}/autogen", "--catalogue", str(CATALOGUE)]
+    commands = {
+        "ingest": _cli("ingest", "--mqtt-url", mosquitto.url, *store_args,
+                       "--client-id", client_id, "--data-dir", str(tmp / "data"),
+                       "--http-port", "0", "--stats-interval", "2", "--log-level", "WARNING"),
+        "simulate": _cli("simulate", "--mqtt-url", mosquitto.url, "--catalogue", str(CATALOGUE),
+                         "--backfill", "26h", "--seed", "11",
+                         "--client-id", f"dash-sim-{uuid.uuid4().hex[:6]}",
+                         "--faults", f"silent:{SILENCED}@{silence_iso},"
+                                     f"implausible:room_sitzungssaal_co2~1@{now_iso}"),
+    }
+    processes, logs = [], []
+    for name, command in commands.items():
+        log = tmp / f"{name}.log"
+        with log.open("wb") as out:
+            processes.append(subprocess.Popen(command, cwd=ROOT, stdout=out,
+                                              stderr=subprocess.STDOUT))
+        logs.append(log)
+        if name == "ingest":
+            time.sleep(1.5)  # subscribed before the backfill starts
+    # The dashboard only reads, which influxd serves itself: it talks to influxd directly, not
+    # through the v2-write adapter. dash.testing ends each test by killing every thread
+    # started during it, the adapter's handlers for our pooled connections included, and
+    # the next test would find those connections dead.
+    store = InfluxStore(influx.direct_url, f"{db}/autogen")
+    result = Pipeline(store, load_catalogue(CATALOGUE), client_id, silence_at, processes, logs)
+
+    def caught_up() -> bool:
+        result.check_alive()
+        latest = store.latest()
+        newest = max((r.time_ns for k, r in latest.items() if k.site == "stuehlinger"),
+                     default=0)
+        stats = any(k.sensor.startswith(client_id) for k in latest)
+        return stats and time.time() - newest / 1e9 < 90
+
+    try:
+        _wait(caught_up, 150, "the simulator's backfill to arrive through the ingest", 1.0)
+        _publish_unregistered(mosquitto)
+        # A sensor no catalogue knows, with an id built to break URLs, HTML and queries.
+        writer = InfluxStore(influx.url, f"{db}/autogen")
+        writer.write([Reading("freiburg", HOSTILE, Quantity.TEMPERATURE,
+                              time.time_ns() - 20 * 10**9, 17.5, unregistered=True)])
+        writer.close()
+        yield result
+    finally:
+        for proc in reversed(processes):
+            proc.terminate()
+        for proc in processes:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        store.close()
+        if influx.running:
+            influx.drop_database(db)
+
+
+@pytest.fixture
+def silenced(pipeline: Pipeline) -> Pipeline:
+    """The pipeline once SILENCED has been quiet long enough to count as silent."""
+    key = SeriesKey("stuehlinger", SILENCED, Quantity.WIND_SPEED)
+    _wait(lambda: time.time() - pipeline.store.latest("stuehlinger")[key].time_ns / 1e9 > 110,
+          SILENCE_AFTER_S + 200, "the silenced sensor to be quiet for 110 s", 2.0)
+    return pipeline
+
+
+def _publish_unregistered(mosquitto: MosquittoServer) -> None:
+    client = Client(CallbackAPIVersion.VERSION2, client_id=f"dash-test-{uuid.uuid4().hex[:6]}")
+    client.connect(mosquitto.host, mosquitto.port)
+    client.loop_start()
+    info = client.publish(f"stadtpuls/freiburg/{UNREGISTERED}",
+                          json.dumps({"quantity": "temperature", "value": 18.4}), qos=1)
+    info.wait_for_publish(10)
+    client.loop_stop()
+    client.disconnect()
+
+
+def _start(dash_duo: DashComposite, pipeline: Pipeline, path: str = "/",
+           lang: str = "de") -> None:
+    pipeline.check_alive()
+    app = create_app(pipeline.store, pipeline.catalogue, SETTINGS)
+    dash_duo.start_server(app)
+    dash_duo.driver.set_window_size(1920, 1080)
+    _go(dash_duo, f"{path}?lang={lang}" if "?" not in path else f"{path}&lang={lang}")
+    _wait(lambda: dash_duo.find_element("html").get_attribute("lang") == lang, 15,
+          f"the page to switch to {lang}")
+
+
+def _go(dash_duo: DashComposite, path: str) -> None:
+    dash_duo.driver.get(dash_duo.server_url + path)
+    _settled(dash_duo)
+
+
+_SETTLED_JS = """
+const graphs = document.querySelectorAll('.dash-graph').length;
+const drawn = document.querySelectorAll('.dash-graph .js-plotly-plot .main-svg').length;
+const loading = document.querySelectorAll('[data-dash-is-loading="true"]').length;
+const content = document.querySelectorAll('#_pages_content > *').length;
+return content > 0 && loading === 0 && drawn >= graphs;
+"""
+
+
+def _settled(dash_duo: DashComposite, timeout: float = 30) -> None:
+    _wait(lambda: dash_duo.driver.execute_script(_SETTLED_JS), timeout, "the page to render")
+
+
+def _text(dash_duo: DashComposite) -> str:
+    return str(dash_duo.find_element("#_pages_content").text)
+
+
+def _has(dash_duo: DashComposite, *needles: str, timeout: float = 20) -> None:
+    def found() -> bool:
+        text = _text(dash_duo)
+        return all(n in text for n in needles)
+
+    try:
+        _wait(found, timeout, f"{needles!r} on the page")
+    except AssertionError:
+        raise AssertionError(f"missing {needles!r} in:\n{_text(dash_duo)[:3000]}") from None
+
+
+def _grid_row(dash_duo: DashComposite, name: str) -> str:
+    rows = dash_duo.driver.find_elements(By.CSS_SELECTOR, ".sensor-grid .ag-row")
+    return next((r.text for r in rows if name in r.text), "")
+
+
+# --- the silenced sensor (first: it watches the transition) -------------------------------
+
+
+def test_silenced_sensor_shows_silent_within_twice_its_interval(
+        dash_duo: DashComposite, pipeline: Pipeline) -> None:
+    interval = 60.0
+    _start(dash_duo, pipeline, "/sensors")
+    name = "Windgeschwindigkeit"
+    _wait(lambda: "OK" in _grid_row(dash_duo, name), 30, "the wind sensor to show OK")
+    flipped = _wait(lambda: "stumm" in _grid_row(dash_duo, name) and time.time(),
+                    SILENCE_AFTER_S + 3 * interval, "the wind sensor to turn silent")
+    key = SeriesKey("stuehlinger", SILENCED, Quantity.WIND_SPEED)
+    last = pipeline.store.latest("stuehlinger")[key]
+    assert last.time_ns / 1e9 <= pipeline.silence_at
+    assert flipped - last.time_ns / 1e9 <= 2 * interval, (flipped, last)
+    assert dash_duo.get_logs() == []
+
+
+# --- every page, both languages ------------------------------------------------------------
+
+
+PAGES: dict[str, dict[str, list[str]]] = {
+    "/": {"de": ["Rathaus im Stühlinger", "Freiburg Straßensensoren", "PV-Leistung jetzt",
+                 "Radfahrten heute", "Letzte 24 Stunden", "OK", "stumm", "unplausibel"],
+          "en": ["Stühlinger City Hall", "Freiburg street sensors", "PV power now",
+                 "Bike trips today", "Last 24 hours", "OK", "silent", "implausible"]},
+    "/energy": {"de": ["PV-Leistung jetzt", "Heute", "Gestern", "Dieser Monat", "Dieses Jahr",
+                       "Autarkiegrad", "Soll/Ist", "Fassade Südost", "kWh/kWp", "Umweltbundesamt"],
+                "en": ["PV power now", "Today", "Yesterday", "This month", "This year",
+                       "Self-sufficiency", "Expected vs actual", "Façade south-east",
+                       "kWh/kWp", "German Environment Agency"]},
+    "/sensors": {"de": ["Globalstrahlung", "PV-Leistung Dach Süd A", "Lärm Bertoldsbrunnen",
+                        "Zuletzt gesehen", "Vollständigkeit 24 h", "stumm", "nicht registriert",
+                        UNREGISTERED, HOSTILE],
+                 "en": ["Global irradiance", "PV power roof south A", "Noise Bertoldsbrunnen",
+                        "Last seen", "Completeness 24 h", "silent", "unregistered",
+                        UNREGISTERED, HOSTILE]},
+    "/sensors/stuehlinger~weather_air_temperature": {
+        "de": ["Lufttemperatur", "Wetterstation Dach", "24 Std.", "Punkte", "Minimum"],
+        "en": ["Air temperature", "Wetterstation Dach", "24 h", "points", "Minimum"]},
+    "/map": {"de": ["Karte", "Ohne Kartenhintergrund"], "en": ["Map", "No map background"]},
+    "/status": {"de": ["Nachrichten/s", "Messwerte/s", "Zwischenspeicher", "MQTT-Broker",
+                       "verbunden", "meldet sich"],
+                "en": ["Messages/s", "Readings/s", "Spool depth", "MQTT broker", "connected",
+                       "reporting"]},
+}
+GRAPHS = {"/": 2, "/energy": 3, "/sensors/stuehlinger~weather_air_temperature": 1, "/map": 1,
+          "/status": 1}
+NAV = {"de": ["Übersicht", "Energie", "Sensoren", "Karte", "Pipeline"],
+       "en": ["Overview", "Energy", "Sensors", "Map", "Pipeline"]}
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_every_page_shows_its_content(dash_duo: DashComposite, silenced: Pipeline,
+                                      lang: str) -> None:
+    _start(dash_duo, silenced, "/", lang)
+    nav = dash_duo.find_element("#nav").text
+    assert all(label in nav for label in NAV[lang]), nav
+    for path, texts in PAGES.items():
+        _go(dash_duo, path)
+        _has(dash_duo, *texts[lang])
+        drawn = dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-graph .js-plotly-plot")
+        assert len(drawn) >= GRAPHS.get(path, 0), path
+        page = _text(dash_duo)
+        # unformatted numbers such as 0.30000000000000004 or raw catalogue ids
+        assert "0000000" not in page
+        assert "pv_facade" not in page and "stuehlinger~" not in page
+        if path == "/sensors":
+            _wait(lambda: len(dash_duo.driver.find_elements(
+                By.CSS_SELECTOR, ".sensor-grid .ag-row")) >= 42, 20, "all sensor rows")
+    assert dash_duo.get_logs() == []
+
+
+def test_pipeline_page_reports_the_real_ingest(dash_duo: DashComposite,
+                                               pipeline: Pipeline) -> None:
+    _start(dash_duo, pipeline, "/status", "en")
+    _has(dash_duo, f"Ingest “{pipeline.client_id}”", "reporting", "connected")
+    rates = dash_duo.driver.find_elements(By.CSS_SELECTOR, ".kpi-value")
+    assert rates and rates[0].text not in ("", "–")
+    assert dash_duo.get_logs() == []
+
+
+# --- interaction ---------------------------------------------------------------------------
+
+
+def test_language_switch_is_remembered(dash_duo: DashComposite, pipeline: Pipeline) -> None:
+    _start(dash_duo, pipeline, "/energy", "de")
+    _has(dash_duo, "PV-Leistung jetzt")
+    dash_duo.find_element("#lang-en").click()
+    _has(dash_duo, "PV power now", "This month")
+    assert "Energy" in dash_duo.find_element("#nav").text
+    dash_duo.driver.get(dash_duo.server_url + "/sensors")  # a new page load, no ?lang
+    _settled(dash_duo)
+    _has(dash_duo, "Last seen")
+    assert dash_duo.find_element("html").get_attribute("lang") == "en"
+    assert dash_duo.get_logs() == []
+
+
+def test_sensor_detail_ranges_and_csv(dash_duo: DashComposite, pipeline: Pipeline) -> None:
+    path = "/sensors/" + sensor_token("stuehlinger", "pv_roof_south_a_power")
+    _start(dash_duo, pipeline, path, "de")
+    _has(dash_duo, "PV-Leistung Dach Süd A", "Punkte")
+    labels = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#detail-range label")
+    next(label for label in labels if label.text == "7 Tage").click()
+    _has(dash_duo, "15 Minuten")
+    dash_duo.find_element("#detail-download-button").click()
+    download = Path(dash_duo.download_path)
+    csv = _wait(lambda: next(iter(download.glob("*.csv")), None), 20, "the CSV download")
+    lines = csv.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "time;mean [W];min [W];max [W]"
+    assert csv.name.startswith("stuehlinger_pv_roof_south_a_power_")
+    assert len(lines) > 100
+    first = lines[1].split(";")
+    assert datetime.fromisoformat(first[0]).utcoffset() == timedelta(hours=1) or \
+        datetime.fromisoformat(first[0]).utcoffset() == timedelta(hours=2)
+    assert dash_duo.get_logs() == []
+
+
+def test_unregistered_and_hostile_ids_have_working_pages(dash_duo: DashComposite,
+                                                        pipeline: Pipeline) -> None:
+    """Links and pages for ids no catalogue knows, one of them built to break things."""
+    _start(dash_duo, pipeline, "/sensors", "en")
+    _wait(lambda: _grid_row(dash_duo, HOSTILE), 20, "the hostile sensor's row")
+    link = next(a for a in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".sensor-grid a")
+                if a.text == HOSTILE)
+    link.click()
+    _settled(dash_duo)
+    _has(dash_duo, HOSTILE, "Not in the catalogue", "points")
+    assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#_pages_content b")
+    _go(dash_duo, "/sensors/freiburg~no_such_sensor")
+    _has(dash_duo, "There is no such sensor")
+    assert dash_duo.get_logs() == []
+
+
+def test_phone_layout_has_no_sideways_scrolling(dash_duo: DashComposite,
+                                               pipeline: Pipeline) -> None:
+    _start(dash_duo, pipeline, "/", "de")
+    # Desktop Chromium lays out no narrower than 500 px: emulate the phone instead.
+    dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    for path in ("/", "/energy", "/status"):
+        _go(dash_duo, path)
+        right, width = dash_duo.driver.execute_script(
+            "const edges = [...document.querySelectorAll('.card, .kpi, .page-head, .topbar')]"
+            "  .map(e => e.getBoundingClientRect().right);"
+            "return [Math.max(...edges), document.documentElement.clientWidth];")
+        assert width <= 400 and right <= width + 1, (path, right, width)
+    assert dash_duo.get_logs() == []
+
+
+def test_store_outage_shows_a_banner_not_an_error(dash_duo: DashComposite,
+                                                 pipeline: Pipeline) -> None:
+    dead = InfluxStore("http://127.0.0.1:9", "nowhere", timeout_s=1.0)
+    app = create_app(dead, pipeline.catalogue, SETTINGS)
+    dash_duo.start_server(app)
+    _go(dash_duo, "/?lang=en")
+    _has(dash_duo, "The database cannot be reached")
+    _go(dash_duo, "/sensors")
+    _has(dash_duo, "The database cannot be reached")
+    assert dash_duo.get_logs() == []
+    dead.close()
+
+
+def test_readings_reach_the_store_through_the_ingest(pipeline: Pipeline) -> None:
+    """The data under test really came through MQTT and the ingest (not a direct fill)."""
+    latest = pipeline.store.latest()
+    stats = {k.sensor.split("/", 1)[1] for k in latest if k.site == "_pipeline"
+             and k.sensor.startswith(pipeline.client_id)}
+    assert {"messages_accepted", "readings_written"} <= stats
+    written = latest[SeriesKey("_pipeline", f"{pipeline.client_id}/readings_written",
+                               Quantity.COUNT)].value
+    assert written > 20_000
+    unregistered = [k for k in latest if k.sensor == UNREGISTERED]
+    assert unregistered and latest[unregistered[0]].unregistered
+    assert to_ns(datetime.now(UTC)) - max(r.time_ns for r in latest.values()) < 90 * 10**9

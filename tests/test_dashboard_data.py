@@ -1,0 +1,563 @@
+"""Dashboard data layer: status, energy against simulator ground truth, windows, cache.
+
+Pure functions are tested directly; everything that reads goes through a real store (SQLite,
+and the session's InfluxDB where marked) filled by the simulators.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard import i18n
+from dashboard.data.cache import NS, CachedStore, TTLCache, bucket_end
+from dashboard.data.energy import meter_energy_by_period, power_energy_by_period, site_energy
+from dashboard.data.energy_math import (
+    meter_energy,
+    meter_increments,
+    meter_window_energy,
+    power_energy,
+)
+from dashboard.data.history import choose_window_s, history, to_csv
+from dashboard.data.overview import overview
+from dashboard.data.performance import performance
+from dashboard.data.pipeline import pipeline
+from dashboard.data.source import PIPELINE_SITE, DashboardSettings, DataSource
+from dashboard.data.status import (
+    SILENT_FACTOR,
+    Status,
+    classify,
+    grace_s,
+    sensor_states,
+)
+from dashboard.devdata import simulate_into
+from dashboard.i18n_text import TEXT
+from dashboard.ui import parse_sensor_token, sensor_token
+from simulators.generate import SiteSimulation
+from stadtpuls.catalogue import Catalogue, Role, load_catalogue
+from stadtpuls.reading import Reading, SeriesKey, to_ns
+from stadtpuls.store.influx import InfluxStore
+from stadtpuls.store.protocol import Aggregate, Store, WindowSeries
+from stadtpuls.store.sqlite import SQLiteStore
+from stadtpuls.testing.servers import InfluxServer
+from stadtpuls.units import Quantity
+
+# pvlib 0.16 asks pandas 3 for a deprecated attribute inside get_solarposition
+pytestmark = pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofyear is deprecated")
+
+ROOT = Path(__file__).resolve().parents[1]
+BERLIN = ZoneInfo("Europe/Berlin")
+SITE = "stuehlinger"
+# A June day; the faults: a 2-hour outage of one roof array (power and meter), a meter
+# replaced mid-morning and the building meter reset at 11:00.
+DAY = datetime(2025, 6, 11, tzinfo=BERLIN)
+GAP_FROM = DAY + timedelta(hours=10)
+GAP = timedelta(hours=2)
+FAULTS = (f"silent:pv_roof_south_a_power@{GAP_FROM.isoformat()}/2h,"
+          f"silent:pv_roof_south_a_energy@{GAP_FROM.isoformat()}/2h,"
+          f"meter_reset:pv_roof_centre_energy@{(DAY + timedelta(hours=9)).isoformat()},"
+          f"meter_reset:building_energy@{(DAY + timedelta(hours=11)).isoformat()}")
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return load_catalogue(ROOT / "config" / "stuehlinger.yaml")
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("interval", [5.0, 60.0, 300.0, 900.0])
+def test_status_thresholds(interval: float) -> None:
+    grace = grace_s(interval)
+    assert classify(0.0, interval) is Status.OK
+    assert classify(interval * 1.2, interval) is Status.OK
+    assert classify(interval * 1.25 + grace + 0.1, interval) is Status.LATE
+    assert classify(interval * 1.6 + grace + 0.1, interval) is Status.SILENT
+    assert classify(None, interval) is Status.SILENT
+    assert classify(interval * 0.5, interval, implausible=True) is Status.IMPLAUSIBLE
+    assert classify(interval * 3, interval, implausible=True) is Status.SILENT
+    # Silent within 2× the interval of the last reading, leaving room for one page refresh
+    # (10 s) on minute sensors and more on slower ones.
+    assert SILENT_FACTOR * interval + grace + min(10.0, 0.2 * interval) <= 2 * interval
+
+
+# --- energy arithmetic ------------------------------------------------------------------------
+
+
+def test_meter_increments_count_resets_and_ignore_small_steps_back() -> None:
+    assert meter_increments([100.0, 110.0, 110.0, 125.0]) == [10.0, 0.0, 15.0]
+    # reset to zero: the value after the drop is the energy since the reset
+    assert meter_increments([5000.0, 5010.0, 3.0, 10.0]) == [10.0, 3.0, 7.0]
+    # a small step back (rounding, a glitch) is not a reset and adds nothing; the count goes
+    # on from the highest value seen
+    assert meter_energy([5000.0, 4999.5, 5005.0]) == 5.0
+
+
+def test_window_energy_equals_pointwise_with_resets_and_gaps() -> None:
+    rng = random.Random(3)
+    for _ in range(200):
+        values, value = [], rng.uniform(1e5, 1e6)
+        for _ in range(rng.randrange(20, 200)):
+            roll = rng.random()
+            if roll < 0.02 and value > 1_000:
+                value = rng.uniform(0, 50)  # meter reset
+            elif roll < 0.05:
+                value -= rng.uniform(0, 0.5)  # rounding glitch: a small step back
+            else:
+                value += rng.uniform(0, 40)
+            values.append(value)
+        # random windows of 1..12 readings, at most one reset each
+        windows: list[list[float]] = []
+        i = 0
+        while i < len(values):
+            size = rng.randrange(1, 13)
+            chunk = values[i:i + size]
+            resets = sum(1 for a, b in zip([values[i - 1], *chunk], chunk, strict=False)
+                         if b < a * 0.5) if i else 0
+            if resets > 1:
+                chunk = chunk[:1]
+            windows.append(chunk)
+            i += len(chunk)
+        baseline = windows[0][-1]
+        rest = windows[1:]
+        per_window = meter_window_energy([min(w) for w in rest], [max(w) for w in rest],
+                                         [w[-1] for w in rest], baseline)
+        expected = meter_energy([baseline] + [v for w in rest for v in w])
+        assert sum(per_window) == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+
+def test_power_is_never_integrated_across_a_gap() -> None:
+    times = [0.0, 60.0, 120.0, 7320.0, 7380.0]  # two hours missing after t=120
+    watts = [1000.0] * 5
+    # 2 minutes + 1 minute of 1 kW, the 2-hour gap contributes nothing
+    assert power_energy(times, watts, 60.0) == pytest.approx(3 * 1000 / 60)
+    # one missing reading (2 intervals apart) is bridged, three are not
+    assert power_energy([0.0, 120.0], [600.0, 600.0], 60.0) == pytest.approx(20.0)
+    assert power_energy([0.0, 240.0], [600.0, 600.0], 60.0) == 0.0
+
+
+# --- energy against the simulator's ground truth -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def june_day(catalogue: Catalogue, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[tuple[Path, list[SiteSimulation]]]:
+    path = tmp_path_factory.mktemp("june") / "day.db"
+    store = SQLiteStore(path)
+    sims = simulate_into(store, catalogue, DAY - timedelta(days=1),
+                         DAY + timedelta(days=1, minutes=10), sites=[SITE], faults=FAULTS,
+                         chunk=timedelta(days=3))[SITE]
+    store.close()
+    yield path, sims
+
+
+def _truth_kwh(sim: SiteSimulation, power: np.ndarray, start: datetime, end: datetime) -> float:
+    mask = (sim.times_ns >= to_ns(start)) & (sim.times_ns < to_ns(end))
+    return sim.energy_kwh(power[mask])
+
+
+def _source(store: Store, catalogue: Catalogue, at: datetime) -> DataSource:
+    return DataSource.create(store, catalogue, clock=lambda: at.timestamp())
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("influx", marks=pytest.mark.integration)])
+def test_energy_today_from_meters_and_power_within_1_percent(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, catalogue: Catalogue,
+    june_day: tuple[Path, list[SiteSimulation]],
+) -> None:
+    path, (sim,) = june_day
+    store: Store
+    if kind == "sqlite":
+        store = SQLiteStore(path)
+    else:
+        # The same simulation (same seed and faults) written to the real InfluxDB.
+        server: InfluxServer = request.getfixturevalue("influx")
+        store = InfluxStore(server.url, f"{request.getfixturevalue('influx_db')}/autogen")
+        simulate_into(store, catalogue, DAY - timedelta(days=1),
+                      DAY + timedelta(days=1, minutes=10), sites=[SITE], faults=FAULTS,
+                      chunk=timedelta(days=3))
+    # Late evening of the day: "today" is the whole day but for the last minutes.
+    at = DAY + timedelta(hours=23, minutes=59, seconds=30)
+    source = _source(store, catalogue, at)
+    energy = site_energy(source, SITE)
+    day_end = DAY + timedelta(days=1)
+    by_id = {a.array.id: a for a in energy.arrays}
+    for array in catalogue.sites[SITE].pv_arrays:
+        truth = _truth_kwh(sim, sim.pv_ac_w[array.id], DAY, day_end)
+        result = by_id[array.id]
+        assert result.source == "meter"
+        assert result.energy.today is not None
+        assert result.energy.today / 1000 == pytest.approx(truth, rel=0.01), array.id
+    load = sim.load_w
+    assert load is not None
+    consumption = energy.balances["today"].consumption_wh
+    assert consumption is not None
+    assert consumption / 1000 == pytest.approx(_truth_kwh(sim, load, DAY, day_end), rel=0.01)
+    # Shares from meters: PV used in the building = production − export.
+    pv_total = _truth_kwh(sim, sim.pv_total_w, DAY, day_end)
+    export = _truth_kwh(sim, np.clip(sim.pv_total_w - load, 0, None), DAY, day_end)
+    today = energy.balances["today"]
+    assert today.self_consumption == pytest.approx((pv_total - export) / pv_total, abs=0.01)
+    assert today.self_sufficiency == pytest.approx(
+        (pv_total - export) / _truth_kwh(sim, load, DAY, day_end), abs=0.01)
+    assert today.co2_avoided_kg == pytest.approx(
+        (today.pv_wh or 0) / 1000 * source.settings.grid_co2_g_per_kwh / 1000)
+
+    # From power: every array within 1 %, except the one with the 2-hour outage, which
+    # misses exactly the outage (nothing is invented across the gap).
+    power_keys = [(SeriesKey(SITE, s.id, s.quantity), s.interval_s)
+                  for s in catalogue.sites[SITE].sensors if s.role is Role.PV_POWER]
+    from_power = power_energy_by_period(source, SITE, power_keys)
+    for key, _ in power_keys:
+        sensor = catalogue.sensor(SITE, key.sensor)
+        assert sensor is not None and sensor.array is not None
+        array_id = sensor.array
+        truth = _truth_kwh(sim, sim.pv_ac_w[array_id], DAY, day_end)
+        got = (from_power[key].today or 0) / 1000
+        if array_id == "roof_south_a":
+            outage = _truth_kwh(sim, sim.pv_ac_w[array_id], GAP_FROM, GAP_FROM + GAP)
+            assert outage > 0.1 * truth  # the gap is in the middle of the day
+            assert got == pytest.approx(truth - outage, rel=0.01)
+        else:
+            assert got == pytest.approx(truth, rel=0.01), array_id
+    store.close()
+
+
+def test_energy_yesterday_month_and_year_follow_the_local_calendar(
+    catalogue: Catalogue, june_day: tuple[Path, list[SiteSimulation]]
+) -> None:
+    path, (sim,) = june_day
+    store = SQLiteStore(path)
+    # Just after midnight: the simulated day is now "yesterday".
+    source = _source(store, catalogue, DAY + timedelta(days=1, minutes=5))
+    keys = [SeriesKey(SITE, s.id, s.quantity) for s in catalogue.sites[SITE].sensors
+            if s.role is Role.PV_ENERGY]
+    values = meter_energy_by_period(source, SITE, keys)
+    truth = _truth_kwh(sim, sim.pv_total_w, DAY, DAY + timedelta(days=1))
+    yesterday = sum(v.yesterday or 0 for v in values.values()) / 1000
+    assert yesterday == pytest.approx(truth, rel=0.01)
+    month = sum(v.month or 0 for v in values.values()) / 1000
+    previous_day = _truth_kwh(sim, sim.pv_total_w, DAY - timedelta(days=1), DAY)
+    assert month == pytest.approx(truth + previous_day, rel=0.01)
+    assert all(v.year == v.month for v in values.values())
+    store.close()
+
+
+def test_underperforming_array_is_flagged(catalogue: Catalogue, tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "perf.db")
+    start = DAY - timedelta(days=6)
+    simulate_into(store, catalogue, start, DAY + timedelta(days=1), sites=[SITE])
+    # Today the south façade array delivers 60 % of what it should (a failed string).
+    key = SeriesKey(SITE, "pv_facade_s_power", Quantity.POWER)
+    raw = store.aggregate([key], to_ns(DAY), to_ns(DAY + timedelta(days=1)), 60 * NS,
+                          [Aggregate.MEAN])[key]
+    store.write([Reading(SITE, key.sensor, key.quantity, t, v * 0.6)
+                 for t, v in zip(raw.times, raw.values[Aggregate.MEAN], strict=True)])
+    perf = performance(_source(store, catalogue, DAY + timedelta(hours=23, minutes=59)), SITE)
+    flagged = {a.array_id for a in perf.arrays if a.flagged}
+    assert flagged == {"facade_s"}
+    south = next(a for a in perf.arrays if a.array_id == "facade_s")
+    assert south.index is not None and south.index == pytest.approx(0.6, abs=0.05)
+    store.close()
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("span", "interval", "window"), [
+    (3_600, 60, 60), (86_400, 60, 60), (7 * 86_400, 60, 900), (30 * 86_400, 60, 3_600),
+    (365 * 86_400, 60, 21_600), (3_600, 300, 300), (86_400, 900, 900),
+])
+def test_window_choice(span: int, interval: int, window: int) -> None:
+    chosen = choose_window_s(span, interval)
+    assert chosen == window
+    assert span / chosen <= 1_500
+    assert chosen >= interval
+
+
+def test_history_keeps_gaps_as_gaps_and_exports_csv(catalogue: Catalogue,
+                                                    june_day: tuple[Path, list[SiteSimulation]]
+                                                    ) -> None:
+    path, _ = june_day
+    store = SQLiteStore(path)
+    at = DAY + timedelta(hours=23)
+    source = _source(store, catalogue, at)
+    key = SeriesKey(SITE, "pv_roof_south_a_power", Quantity.POWER)
+    hist = history(source, key, to_ns(DAY), to_ns(at), 60.0, BERLIN)
+    assert hist.window_s == 60
+    frame = hist.frame
+    gap_rows = frame[frame["mean"].isna()]
+    assert len(gap_rows) == 1
+    gap_at = gap_rows["time"].iloc[0]
+    assert pd.Timestamp(GAP_FROM - timedelta(minutes=2)) <= gap_at <= pd.Timestamp(GAP_FROM + GAP)
+    assert frame["time"].iloc[0].tzinfo is not None
+    csv = to_csv(hist, "W", decimal=",")
+    header, first = csv.splitlines()[:2]
+    assert header == "time;mean [W];min [W];max [W]"
+    assert first.startswith("2025-06-11T00:00:00+02:00;")
+    assert len(csv.splitlines()) == hist.points + 1
+    store.close()
+
+
+# --- sensors, pipeline, overview ----------------------------------------------------------
+
+
+def test_sensor_states_silent_unregistered_and_completeness(catalogue: Catalogue,
+                                                            tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "states.db")
+    end = datetime(2025, 6, 12, 12, 0, tzinfo=UTC)
+    simulate_into(store, catalogue, end - timedelta(days=1), end, sites=[SITE],
+                  faults=f"silent:weather_wind_speed@{(end - timedelta(hours=1)).isoformat()}")
+    hostile = "x' OR 1=1 --/~ü"
+    store.write([Reading(SITE, hostile, Quantity.TEMPERATURE, to_ns(end) - 30 * NS, 20.0,
+                         unregistered=True),
+                 Reading(PIPELINE_SITE, "ingest-1/messages_accepted", Quantity.COUNT,
+                         to_ns(end) - 5 * NS, 10.0)])
+    states = {s.sensor_id: s for s in sensor_states(_source(store, catalogue, end))}
+    assert states["weather_wind_speed"].status is Status.SILENT
+    assert states["weather_wind_speed"].completeness == pytest.approx(23 / 24, abs=0.01)
+    assert states["weather_irradiance"].status is Status.OK
+    assert states["weather_irradiance"].completeness == pytest.approx(1.0, abs=0.01)
+    assert states[hostile].status is Status.UNREGISTERED
+    assert not any(s.site == PIPELINE_SITE for s in states.values())
+    assert len([s for s in states.values() if s.sensor is not None]) == len(
+        catalogue.sites[SITE].sensors) + len(catalogue.sites["freiburg"].sensors)
+    store.close()
+
+
+def test_pipeline_rates_survive_an_ingest_restart(catalogue: Catalogue, tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "pipe.db")
+    end = datetime(2025, 6, 12, 12, 0, tzinfo=UTC)
+    readings = []
+    count = 0.0
+    for i in range(600):  # every 5 s for 50 min, restart (counter from 0) after 25 min
+        t = to_ns(end) - (600 - i) * 5 * NS
+        count = 0.0 if i == 300 else count + 50.0  # 10 messages/s
+        readings.append(Reading(PIPELINE_SITE, "ingest-a/messages_accepted", Quantity.COUNT,
+                                t, count))
+        readings.append(Reading(PIPELINE_SITE, "ingest-a/broker_connected", Quantity.COUNT,
+                                t, 1.0))
+    store.write(readings)
+    view = pipeline(_source(store, catalogue, end))
+    (client,) = view.clients
+    assert client.client == "ingest-a"
+    assert client.reporting and client.broker_connected is True
+    assert client.store_ok is True  # its figures arrive in the store
+    assert client.rates["messages_accepted"] == pytest.approx(10.0, rel=0.02)
+    rates = view.rates[view.rates["metric"] == "messages_accepted"]["per_s"]
+    assert rates.min() >= 0 and rates.max() <= 10.5
+    store.close()
+
+
+def test_overview_has_headlines_and_counts(catalogue: Catalogue, tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "overview.db")
+    at = DAY + timedelta(hours=13)
+    simulate_into(store, catalogue, at - timedelta(days=1), at)
+    summaries = overview(_source(store, catalogue, at + timedelta(seconds=20)))
+    hall = summaries[0]
+    assert hall.site_id == SITE
+    heads = {h.key: h.value for h in hall.headlines}
+    assert heads["pv_power"] is not None and heads["pv_power"] > 50
+    assert heads["pv_today"] is not None and heads["pv_today"] > 100
+    assert hall.counts[Status.OK] == len(catalogue.sites[SITE].sensors)
+    assert hall.trend is not None and not hall.trend.frame.empty
+    street = summaries[1]
+    heads = {h.key: h.value for h in street.headlines}
+    assert heads["bikes_today"] is not None and heads["bikes_today"] > 100
+    assert street.trend is not None and street.trend.kind == "bars"
+    store.close()
+
+
+# --- cache ------------------------------------------------------------------------------------
+
+
+class CountingStore:
+    """A real store that counts calls and is slow enough for requests to overlap."""
+
+    def __init__(self, inner: Store, delay_s: float = 0.05) -> None:
+        self.inner = inner
+        self.delay_s = delay_s
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def _count(self) -> None:
+        with self._lock:
+            self.calls += 1
+        time.sleep(self.delay_s)
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        self.inner.write(readings)
+
+    def latest(self, site: str | None = None, since_ns: int | None = None
+               ) -> dict[SeriesKey, Reading]:
+        self._count()
+        return self.inner.latest(site, since_ns)
+
+    def aggregate(self, series: object, start_ns: int, end_ns: int, window_ns: int,
+                  aggregates: Sequence[Aggregate], *, offset_ns: int = 0,
+                  exclude_implausible: bool = False) -> dict[SeriesKey, WindowSeries]:
+        self._count()
+        return self.inner.aggregate(series, start_ns, end_ns, window_ns,  # type: ignore[arg-type]
+                                    aggregates, offset_ns=offset_ns,
+                                    exclude_implausible=exclude_implausible)
+
+    def counts(self, start_ns: int, end_ns: int, site: str | None = None
+               ) -> dict[SeriesKey, int]:
+        self._count()
+        return self.inner.counts(start_ns, end_ns, site)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_fifty_concurrent_identical_requests_cost_one_store_query(tmp_path: Path) -> None:
+    store = CountingStore(SQLiteStore(tmp_path / "c.db"), delay_s=0.2)
+    store.write([Reading(SITE, "s", Quantity.POWER, 10**18, 1.0)])
+    reader = CachedStore(store, TTLCache())
+    barrier = threading.Barrier(50)
+    results: list[object] = []
+
+    def viewer() -> None:
+        barrier.wait()
+        results.append(reader.latest(SITE, None, ttl_s=10.0))
+
+    threads = [threading.Thread(target=viewer) for _ in range(50)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert store.calls == 1
+    assert len(results) == 50 and all(r is results[0] for r in results)
+    assert reader.cache.stats.misses == 1
+    assert reader.cache.stats.hits + reader.cache.stats.waits == 49
+
+
+def test_cache_expires_and_does_not_keep_failures() -> None:
+    now = [0.0]
+    cache = TTLCache(clock=lambda: now[0])
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert cache.get("k", compute, ttl_s=10) == 1
+    assert cache.get("k", compute, ttl_s=10) == 1
+    now[0] = 10.5
+    assert cache.get("k", compute, ttl_s=10) == 2
+
+    def boom() -> int:
+        raise RuntimeError("store down")
+
+    with pytest.raises(RuntimeError):
+        cache.get("x", boom, ttl_s=10)
+    assert cache.get("x", compute, ttl_s=10) == 3
+
+
+def test_bucket_end_aligns_viewers() -> None:
+    base = 1_750_000_000 * NS
+    ends = {bucket_end(base + i * NS // 3, 5.0) for i in range(1, 15)}
+    assert ends == {base + 5 * NS}
+    assert bucket_end(base, 5.0) == base
+
+
+# --- ids, language ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sensor", ["weather_irradiance", "x' OR 1=1 --", "a~b/c?d#e", "日本 🚲",
+                                    "100%", "ingest-1/messages_accepted"])
+def test_sensor_tokens_round_trip(sensor: str) -> None:
+    token = sensor_token("freiburg", sensor, "temperature")
+    assert re.fullmatch(r"[A-Za-z0-9_.~%-]+", token)
+    assert parse_sensor_token(token) == ("freiburg", sensor, "temperature")
+    assert parse_sensor_token(sensor_token("s", sensor)) == ("s", sensor, None)
+
+
+def test_number_and_time_formatting() -> None:
+    assert i18n.fmt_number(1234.5, "de", 1) == "1.234,5"
+    assert i18n.fmt_number(1234.5, "en", 1) == "1,234.5"
+    assert i18n.fmt_number(-3.0, "de", 0) == "−3"
+    assert i18n.fmt_value(21.44, "°C", "de", 1) == "21,4\u202f°C"
+    assert i18n.fmt_percent(0.834, "de") == "83\u202f%"
+    assert i18n.fmt_percent(0.834, "en") == "83%"
+    assert i18n.fmt_energy(1_234_567, "de") == "1.235\u202fkWh"
+    assert i18n.fmt_relative(180, "de") == "vor 3 Min."
+    assert i18n.fmt_relative(180, "en") == "3 min ago"
+    assert i18n.fmt_relative(None, "de") == "nie"
+    summer = to_ns(datetime(2025, 6, 11, 10, 5, tzinfo=UTC))
+    assert i18n.fmt_time(summer, BERLIN, "de") == "11.06.2025, 12:05"
+    assert i18n.fmt_time(summer, BERLIN, "en") == "11 Jun 2025, 12:05"
+
+
+def test_every_text_key_used_exists_in_both_languages() -> None:
+    used: set[str] = set()
+    for path in (ROOT / "dashboard").rglob("*.py"):
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+\.[A-Za-z0-9_.]+)["']""",
+                               path.read_text()))
+        used |= set(re.findall(r"""\b(?:nav_key|key)=["']([a-z_]+\.[a-z_]+)["']""",
+                               path.read_text()))
+    missing = sorted(k for k in used if k not in TEXT)
+    assert not missing
+    assert all(entry["de"] and entry["en"] for entry in TEXT.values())
+    # every dynamically built key family is complete
+    for prefix, values in (("status", [s.value for s in Status]),
+                           ("quantity", [q.value for q in Quantity]),
+                           ("compass", ["N", "NE", "E", "SE", "S", "SW", "W", "NW"])):
+        assert all(f"{prefix}.{v}" in TEXT for v in values), prefix
+
+
+def test_settings_default_grid_factor_is_documented() -> None:
+    settings = DashboardSettings()
+    assert settings.grid_co2_g_per_kwh == 363.0
+    assert "363" in (ROOT / "dashboard" / "data" / "source.py").read_text()
+    assert math.isclose(replace(settings, grid_co2_g_per_kwh=400).grid_co2_g_per_kwh, 400)
+
+
+# --- figures and CLI ----------------------------------------------------------------------
+
+
+def test_map_without_tiles_is_a_plain_scatter_and_with_tiles_a_maplibre_map() -> None:
+    from dashboard.figures.map import MapPoint, sensor_map
+
+    points = [MapPoint(48.0, 7.83, Status.OK, ["a: OK"], "Dach", "a"),
+              MapPoint(48.001, 7.832, Status.SILENT, ["b: stumm"], "Keller", "b")]
+    plain = sensor_map(points, "de")
+    assert {trace.type for trace in plain.data} == {"scatter"}
+    assert plain.layout.xaxis.scaleanchor == "y"
+    assert plain.layout.xaxis.scaleratio == pytest.approx(math.cos(math.radians(48.0005)),
+                                                          rel=1e-3)
+    # only the point that needs attention is labelled
+    silent = next(tr for tr in plain.data if tr.name == "stumm")
+    assert list(silent.text) == ["b"]
+    tiled = sensor_map(points, "en", tiles="https://tiles.example/{z}/{x}/{y}.png")
+    assert {trace.type for trace in tiled.data} == {"scattermap"}
+    assert tiled.layout.map.style == "white-bg"  # the points stay on white without tiles
+    assert tiled.layout.map.layers[0].source == ("https://tiles.example/{z}/{x}/{y}.png",)
+
+
+def test_cli_help_and_bad_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    from stadtpuls import cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["dashboard", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for flag in ("--host", "--port", "--debug", "--grid-co2-g-per-kwh", "--map-tiles",
+                 "--store", "--catalogue"):
+        assert flag in out
+    assert "363" in out and "Umweltbundesamt" in out
+    assert cli.main(["dashboard", "--store", "nosuchstore"]) == 2
+    assert "nosuchstore" in capsys.readouterr().err
