@@ -179,8 +179,14 @@ class InfluxStore:
             fields["rp"] = self.retention_policy
         headers = {"Authorization": f"Token {self._token}"} if self._token else {}
         try:
-            resp = self._http.request("POST", f"{self.url}/query", fields=fields,
-                                      headers=headers, encode_multipart=False)
+            try:
+                resp = self._http.request("POST", f"{self.url}/query", fields=fields,
+                                          headers=headers, encode_multipart=False)
+            except urllib3.exceptions.ProtocolError:
+                # A pooled keep-alive connection the server closed fails on reuse; a query
+                # is idempotent, so one more try on a fresh connection is safe.
+                resp = self._http.request("POST", f"{self.url}/query", fields=fields,
+                                          headers=headers, encode_multipart=False)
         except urllib3.exceptions.HTTPError as exc:
             raise StoreUnavailable(
                 f"InfluxDB at {self.url} is unreachable ({type(exc).__name__}); check that it "
