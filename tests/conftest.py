@@ -12,11 +12,13 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import pytest
 
 from stadtpuls.testing.servers import BinaryNotFoundError, InfluxServer, MosquittoServer
+
+ServerT = TypeVar("ServerT", MosquittoServer, InfluxServer)
 
 
 def _missing(exc: BinaryNotFoundError) -> NoReturn:
@@ -56,13 +58,13 @@ def influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
     server.stop()
 
 
-@pytest.fixture
-def make_mosquitto(tmp_path: Path) -> Iterator[Callable[[], MosquittoServer]]:
-    """Start private brokers for tests that stop or restart them; stopped at teardown."""
-    servers: list[MosquittoServer] = []
+def _private_servers(
+    tmp_path: Path, kind: Callable[[Path], ServerT], name: str
+) -> Iterator[Callable[[], ServerT]]:
+    servers: list[ServerT] = []
 
-    def make() -> MosquittoServer:
-        server = MosquittoServer(tmp_path / f"mosquitto-{len(servers)}")
+    def make() -> ServerT:
+        server = kind(tmp_path / f"{name}-{len(servers)}")
         servers.append(server)
         try:
             server.start()
@@ -73,25 +75,18 @@ def make_mosquitto(tmp_path: Path) -> Iterator[Callable[[], MosquittoServer]]:
     yield make
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def make_mosquitto(tmp_path: Path) -> Iterator[Callable[[], MosquittoServer]]:
+    """Start private brokers for tests that stop or restart them; stopped at teardown."""
+    yield from _private_servers(tmp_path, MosquittoServer, "mosquitto")
 
 
 @pytest.fixture
 def make_influx(tmp_path: Path) -> Iterator[Callable[[], InfluxServer]]:
     """Start private influxd instances for tests that stop them; stopped at teardown."""
-    servers: list[InfluxServer] = []
-
-    def make() -> InfluxServer:
-        server = InfluxServer(tmp_path / f"influxd-{len(servers)}")
-        servers.append(server)
-        try:
-            server.start()
-        except BinaryNotFoundError as exc:
-            _missing(exc)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
+    yield from _private_servers(tmp_path, InfluxServer, "influxd")
 
 
 # --- per-test isolation on the session servers ---------------------------------------------
