@@ -98,7 +98,9 @@ def pipeline(chromium: str, mosquitto: MosquittoServer, influx: InfluxServer,
     client_id = f"dash-ingest-{uuid.uuid4().hex[:6]}"
     silence_at = time.time() + SILENCE_AFTER_S
     silence_iso = datetime.fromtimestamp(silence_at, tz=UTC).isoformat()
-    now_iso = datetime.now(UTC).isoformat()
+    # Every CO2 reading of the last half hour is implausible, so the latest one is whenever
+    # the tests look (starting the fault "now" left up to one 5-minute interval without one).
+    implausible_iso = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()
     store_args = ["--store", "influx", "--influx-url", influx.url, "--influx-bucket",
                   f"{db}/autogen", "--catalogue", str(CATALOGUE)]
     commands = {
@@ -109,7 +111,7 @@ def pipeline(chromium: str, mosquitto: MosquittoServer, influx: InfluxServer,
                          "--backfill", "26h", "--seed", "11",
                          "--client-id", f"dash-sim-{uuid.uuid4().hex[:6]}",
                          "--faults", f"silent:{SILENCED}@{silence_iso},"
-                                     f"implausible:room_sitzungssaal_co2~1@{now_iso}"),
+                                     f"implausible:room_sitzungssaal_co2~1@{implausible_iso}"),
     }
     processes, logs = [], []
     for name, command in commands.items():
