@@ -92,6 +92,9 @@ class IngestMetrics:
                            "readings_spooled")),
             *((name, Quantity.COUNT, sample(f"stadtpuls_ingest_{name}"))
               for name in ("spool_depth", "broker_connected")),
+            # Written while the store is down it is spooled and arrives late, but the
+            # pipeline page's history then shows when and how long the store was away.
+            ("store_ok", Quantity.COUNT, sample("stadtpuls_ingest_store_available")),
         ]
         age = self.newest_reading_age_s()
         if age == age:  # not NaN: there is a newest reading

@@ -261,6 +261,7 @@ def test_pipeline_readings_take_the_same_path(rig: Rig) -> None:
     assert "me/messages_accepted" in figures and "me/readings_written" in figures
     latest = rig.store.latest("_pipeline")
     assert latest[SeriesKey("_pipeline", "me/messages_accepted", Quantity.COUNT)].value == 1
+    assert latest[SeriesKey("_pipeline", "me/store_ok", Quantity.COUNT)].value == 1
     assert rig.acked == [1]
 
 
