@@ -30,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -43,7 +43,8 @@ from dashboard.data.status import sensor_states
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.influx import InfluxStore
-from stadtpuls.store.protocol import Aggregate, Store, WindowSeries
+from stadtpuls.store.protocol import Aggregate, Store
+from stadtpuls.testing.counting_store import CountingStore
 from stadtpuls.testing.servers import InfluxServer
 from stadtpuls.units import Quantity
 
@@ -88,42 +89,6 @@ def readings(end_s: int) -> Iterable[list[Reading]]:
                 batch = []
         if batch:
             yield batch
-
-
-class CountingStore:
-    """The real store, counting every read query (thread-safe)."""
-
-    def __init__(self, inner: Store) -> None:
-        self.inner = inner
-        self.queries = 0
-        self._lock = threading.Lock()
-
-    def _count(self) -> None:
-        with self._lock:
-            self.queries += 1
-
-    def write(self, batch: Sequence[Reading]) -> None:
-        self.inner.write(batch)
-
-    def latest(self, site: str | None = None, since_ns: int | None = None
-               ) -> dict[SeriesKey, Reading]:
-        self._count()
-        return self.inner.latest(site, since_ns)
-
-    def aggregate(self, series: Iterable[SeriesKey], start_ns: int, end_ns: int,
-                  window_ns: int, aggregates: Sequence[Aggregate], *, offset_ns: int = 0,
-                  exclude_implausible: bool = False) -> dict[SeriesKey, WindowSeries]:
-        self._count()
-        return self.inner.aggregate(series, start_ns, end_ns, window_ns, aggregates,
-                                    offset_ns=offset_ns, exclude_implausible=exclude_implausible)
-
-    def counts(self, start_ns: int, end_ns: int, site: str | None = None
-               ) -> dict[SeriesKey, int]:
-        self._count()
-        return self.inner.counts(start_ns, end_ns, site)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def detail_page_data(source: DataSource, sensor: str, range_name: str) -> None:

@@ -10,8 +10,7 @@ import math
 import random
 import re
 import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,8 +48,9 @@ from simulators.generate import SiteSimulation
 from stadtpuls.catalogue import Catalogue, Role, load_catalogue
 from stadtpuls.reading import Reading, SeriesKey, to_ns
 from stadtpuls.store.influx import InfluxStore
-from stadtpuls.store.protocol import Aggregate, Store, WindowSeries
+from stadtpuls.store.protocol import Aggregate, Store
 from stadtpuls.store.sqlite import SQLiteStore
+from stadtpuls.testing.counting_store import CountingStore
 from stadtpuls.testing.servers import InfluxServer
 from stadtpuls.units import Quantity
 
@@ -384,45 +384,6 @@ def test_overview_has_headlines_and_counts(catalogue: Catalogue, tmp_path: Path)
 # --- cache ------------------------------------------------------------------------------------
 
 
-class CountingStore:
-    """A real store that counts calls and is slow enough for requests to overlap."""
-
-    def __init__(self, inner: Store, delay_s: float = 0.05) -> None:
-        self.inner = inner
-        self.delay_s = delay_s
-        self.calls = 0
-        self._lock = threading.Lock()
-
-    def _count(self) -> None:
-        with self._lock:
-            self.calls += 1
-        time.sleep(self.delay_s)
-
-    def write(self, readings: Sequence[Reading]) -> None:
-        self.inner.write(readings)
-
-    def latest(self, site: str | None = None, since_ns: int | None = None
-               ) -> dict[SeriesKey, Reading]:
-        self._count()
-        return self.inner.latest(site, since_ns)
-
-    def aggregate(self, series: object, start_ns: int, end_ns: int, window_ns: int,
-                  aggregates: Sequence[Aggregate], *, offset_ns: int = 0,
-                  exclude_implausible: bool = False) -> dict[SeriesKey, WindowSeries]:
-        self._count()
-        return self.inner.aggregate(series, start_ns, end_ns, window_ns,  # type: ignore[arg-type]
-                                    aggregates, offset_ns=offset_ns,
-                                    exclude_implausible=exclude_implausible)
-
-    def counts(self, start_ns: int, end_ns: int, site: str | None = None
-               ) -> dict[SeriesKey, int]:
-        self._count()
-        return self.inner.counts(start_ns, end_ns, site)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def test_fifty_concurrent_identical_requests_cost_one_store_query(tmp_path: Path) -> None:
     store = CountingStore(SQLiteStore(tmp_path / "c.db"), delay_s=0.2)
     store.write([Reading(SITE, "s", Quantity.POWER, 10**18, 1.0)])
@@ -439,7 +400,7 @@ def test_fifty_concurrent_identical_requests_cost_one_store_query(tmp_path: Path
         th.start()
     for th in threads:
         th.join()
-    assert store.calls == 1
+    assert store.queries == 1
     assert len(results) == 50 and all(r is results[0] for r in results)
     assert reader.cache.stats.misses == 1
     assert reader.cache.stats.hits + reader.cache.stats.waits == 49
