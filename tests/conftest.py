@@ -34,14 +34,18 @@ def _missing(exc: BinaryNotFoundError) -> NoReturn:
 # --- servers -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoServer]:
-    """One Mosquitto per test session on a free port (persistence on, no queue limits)."""
-    server = MosquittoServer(tmp_path_factory.mktemp("mosquitto"))
+def _start(server: ServerT) -> ServerT:
     try:
         server.start()
     except BinaryNotFoundError as exc:
         _missing(exc)
+    return server
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoServer]:
+    """One Mosquitto per test session on a free port (persistence on, no queue limits)."""
+    server = _start(MosquittoServer(tmp_path_factory.mktemp("mosquitto")))
     yield server
     server.stop()
 
@@ -49,11 +53,7 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoSer
 @pytest.fixture(scope="session")
 def influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
     """One influxd per test session; ``.url`` is the v2-write adapter, ``.direct_url`` influxd."""
-    server = InfluxServer(tmp_path_factory.mktemp("influxd"))
-    try:
-        server.start()
-    except BinaryNotFoundError as exc:
-        _missing(exc)
+    server = _start(InfluxServer(tmp_path_factory.mktemp("influxd")))
     yield server
     server.stop()
 
@@ -66,11 +66,7 @@ def _private_servers(
     def make() -> ServerT:
         server = kind(tmp_path / f"{name}-{len(servers)}")
         servers.append(server)
-        try:
-            server.start()
-        except BinaryNotFoundError as exc:
-            _missing(exc)
-        return server
+        return _start(server)
 
     yield make
     for server in servers:
