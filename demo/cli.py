@@ -136,9 +136,8 @@ def _simulate(catalogue: object, args: argparse.Namespace, mqtt_url: str, backfi
               data: Path, db: Path, stop: threading.Event) -> None:
     from demo.backfill import BackfillSink
     from ingest.decoding import MessageDecoder
-    from simulators.cli import _default_step
     from simulators.faults import FaultPlan
-    from simulators.publisher import MqttSender, RunConfig, publish
+    from simulators.publisher import MqttSender, RunConfig, default_step, publish
     from stadtpuls.catalogue import Catalogue
     from stadtpuls.store.sqlite import SQLiteStore
 
@@ -149,7 +148,7 @@ def _simulate(catalogue: object, args: argparse.Namespace, mqtt_url: str, backfi
     plan = FaultPlan.parse(_relative_to(args.faults, now, start))
     plan.check(catalogue, sites)
     config = RunConfig(catalogue=catalogue, sites=sites, fmt=None, start=start, end=None,
-                       speed=1.0, seed=args.seed, step=_default_step(catalogue, sites),
+                       speed=1.0, seed=args.seed, step=default_step(catalogue, sites),
                        faults=plan, catch_up_until=now)
     store = SQLiteStore(db)
     sink = BackfillSink(MessageDecoder(catalogue), store, data / "deadletter.db")

@@ -14,7 +14,6 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import reduce
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -184,7 +183,7 @@ def _publish(args: argparse.Namespace) -> int:
     from simulators.faults import FaultPlan, FaultPlanError
     from simulators.formats import Format
     from simulators.generate import SimulationError, check_roles
-    from simulators.publisher import BrokerError, MqttSender, RunConfig, publish
+    from simulators.publisher import BrokerError, MqttSender, RunConfig, default_step, publish
 
     catalogue, sites = _catalogue(args)
     if args.json:
@@ -202,7 +201,7 @@ def _publish(args: argparse.Namespace) -> int:
     else:
         start = _instant(args.start, now) if args.start else now
     end = start + _duration(args.duration, "--duration") if args.duration else None
-    step = _duration(args.step, "--step") if args.step else _default_step(catalogue, sites)
+    step = _duration(args.step, "--step") if args.step else default_step(catalogue, sites)
     try:
         plan = FaultPlan.parse(args.faults)
         plan.check(catalogue, sites)
@@ -239,12 +238,6 @@ def _publish(args: argparse.Namespace) -> int:
         restore()
     print(report.format())
     return 0
-
-
-def _default_step(catalogue: Catalogue, sites: list[str]) -> timedelta:
-    """The greatest common divisor of the sensor intervals: every sensor reports on time."""
-    intervals = [max(1, round(s.interval_s)) for site in sites for _, s in catalogue.sensors(site)]
-    return timedelta(seconds=reduce(math.gcd, intervals) if intervals else 60)
 
 
 def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:

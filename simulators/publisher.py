@@ -16,6 +16,7 @@ the payloads; this module only decides when each message goes out and sends it w
 from __future__ import annotations
 
 import heapq
+import math
 import sys
 import threading
 import time
@@ -23,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import reduce
 from typing import Any, Protocol, TextIO
 from urllib.parse import unquote, urlsplit
 
@@ -168,6 +170,12 @@ class MqttSender:
         if getattr(reason, "is_failure", False):
             self._connack = str(reason)
         self._connected.set()
+
+
+def default_step(catalogue: Catalogue, sites: list[str]) -> timedelta:
+    """The greatest common divisor of the sensor intervals: every sensor reports on time."""
+    intervals = [max(1, round(s.interval_s)) for site in sites for _, s in catalogue.sensors(site)]
+    return timedelta(seconds=reduce(math.gcd, intervals) if intervals else 60)
 
 
 @dataclass(frozen=True)
