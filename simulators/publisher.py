@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 from typing import Any, Protocol, TextIO
-from urllib.parse import unquote, urlsplit
 
 from simulators.faults import FaultCarry, FaultPlan, InjectedFault
 from simulators.formats import Format
@@ -34,6 +33,7 @@ from simulators.generate import Carry, generate
 from simulators.messages import Message, build_messages
 from stadtpuls.catalogue.models import Catalogue
 from stadtpuls.reading import to_ns
+from stadtpuls.settings import SettingsError, parse_mqtt_url
 
 _NS = 1_000_000_000
 _CHUNK = timedelta(hours=6)
@@ -41,36 +41,6 @@ _CHUNK = timedelta(hours=6)
 
 class BrokerError(RuntimeError):
     """The broker cannot be used; the message is one line that says what to do."""
-
-
-@dataclass(frozen=True)
-class BrokerAddress:
-    host: str
-    port: int
-    tls: bool
-    username: str | None
-    password: str | None
-
-    @classmethod
-    def parse(cls, url: str) -> BrokerAddress:
-        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-        scheme = parts.scheme.lower()
-        if scheme not in ("mqtt", "tcp", "mqtts", "ssl"):
-            raise BrokerError(f"MQTT URL {url!r}: use mqtt://HOST:PORT or mqtts://HOST:PORT")
-        tls = scheme in ("mqtts", "ssl")
-        try:
-            port = parts.port or (8883 if tls else 1883)
-        except ValueError:
-            raise BrokerError(f"MQTT URL {url!r}: the port is not a number") from None
-        if not parts.hostname:
-            raise BrokerError(f"MQTT URL {url!r} names no host; e.g. mqtt://127.0.0.1:1883")
-        return cls(
-            host=parts.hostname,
-            port=port,
-            tls=tls,
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-        )
 
 
 class MqttSender:
@@ -83,7 +53,10 @@ class MqttSender:
         if not 1 <= window <= 65_535:
             raise ValueError(f"window must be 1..65535, not {window}")
         self.url = url
-        self.address = BrokerAddress.parse(url)
+        try:
+            self.address = parse_mqtt_url(url)
+        except SettingsError as exc:
+            raise BrokerError(str(exc)) from None
         self.window = window
         # MQTT 3.1.1: the demo broker (amqtt) speaks no MQTT 5, and a publisher needs
         # nothing that 5 adds.

@@ -85,29 +85,37 @@ def catalogue_path(args: argparse.Namespace) -> Path:
                       DEFAULT_CATALOGUE))
 
 
-def mqtt_settings(args: argparse.Namespace) -> MqttSettings:
-    url = _pick(getattr(args, "mqtt_url", None), "STADTPULS_MQTT_URL", "mqtt://127.0.0.1:1883")
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
+def parse_mqtt_url(url: str) -> MqttSettings:
+    """`mqtt://[user[:password]@]host[:port]` (or mqtts://; no scheme means mqtt://)."""
+    parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+    if parts.scheme.lower() not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
         raise SettingsError(f"MQTT URL {url!r} is not valid; use mqtt://host:port or "
                             "mqtts://host:port (--mqtt-url / STADTPULS_MQTT_URL)")
-    tls = parts.scheme in ("mqtts", "ssl")
+    tls = parts.scheme.lower() in ("mqtts", "ssl")
     try:
         port = parts.port or (8883 if tls else 1883)
     except ValueError:
         raise SettingsError(f"MQTT URL {url!r} has an invalid port") from None
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    return MqttSettings(parts.hostname, port, tls, username, password)
+
+
+def mqtt_settings(args: argparse.Namespace) -> MqttSettings:
+    url = _pick(getattr(args, "mqtt_url", None), "STADTPULS_MQTT_URL", "mqtt://127.0.0.1:1883")
+    parsed = parse_mqtt_url(url)
     username = getattr(args, "mqtt_username", None) or os.environ.get("STADTPULS_MQTT_USERNAME")
-    username = username or (unquote(parts.username) if parts.username else None)
+    username = username or parsed.username
     password = _secret(getattr(args, "mqtt_password_file", None), "STADTPULS_MQTT_PASSWORD")
-    if password is None and parts.password:
-        password = unquote(parts.password)
+    if password is None:
+        password = parsed.password
     if password and not username:
         raise SettingsError("an MQTT password is set but no user name; set --mqtt-username or "
                             "STADTPULS_MQTT_USERNAME")
     ca = getattr(args, "mqtt_ca_file", None) or os.environ.get("STADTPULS_MQTT_CA_FILE")
     if ca and not Path(ca).is_file():
         raise SettingsError(f"MQTT CA file {ca!r} does not exist")
-    return MqttSettings(parts.hostname, port, tls, username, password, ca)
+    return MqttSettings(parsed.host, parsed.port, parsed.tls, username, password, ca)
 
 
 def store_settings(args: argparse.Namespace) -> StoreSettings:

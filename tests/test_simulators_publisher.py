@@ -17,7 +17,7 @@ import pytest
 
 from simulators.faults import FaultKind, FaultPlan
 from simulators.generate import Carry, generate
-from simulators.publisher import BrokerAddress, BrokerError
+from simulators.publisher import BrokerError, MqttSender
 from stadtpuls import cli
 from stadtpuls.catalogue import load_catalogue
 
@@ -26,12 +26,12 @@ REPO = CATALOGUE.parents[1]
 
 
 def test_broker_urls() -> None:
-    assert BrokerAddress.parse("mqtt://127.0.0.1:1884") == BrokerAddress(
-        "127.0.0.1", 1884, False, None, None)
-    tls = BrokerAddress.parse("mqtts://sim:s%40cret@broker.example")
+    plain = MqttSender("mqtt://127.0.0.1:1884", "t").address
+    assert (plain.host, plain.port, plain.tls, plain.username) == ("127.0.0.1", 1884, False, None)
+    tls = MqttSender("mqtts://sim:s%40cret@broker.example", "t").address
     assert (tls.port, tls.tls, tls.username, tls.password) == (8883, True, "sim", "s@cret")
-    with pytest.raises(BrokerError, match="mqtt://HOST:PORT"):
-        BrokerAddress.parse("http://broker")
+    with pytest.raises(BrokerError, match="use mqtt://host:port"):
+        MqttSender("http://broker", "t")
 
 
 def test_window_faults_are_recorded_once_across_chunks() -> None:
