@@ -17,7 +17,12 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from stadtpuls.settings import add_catalogue_argument, add_mqtt_arguments, add_store_arguments
+from stadtpuls.settings import (
+    add_catalogue_argument,
+    add_data_dir_argument,
+    add_mqtt_arguments,
+    add_store_arguments,
+)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -48,9 +53,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                           help="write when a batch holds this many readings (default 5000)")
     delivery.add_argument("--batch-ms", type=float, default=100.0,
                           help="... or when its oldest message is this old (default 100 ms)")
-    delivery.add_argument("--data-dir", default=os.environ.get("STADTPULS_DATA_DIR", "data"),
-                          help="spool and dead letters live here (env STADTPULS_DATA_DIR; "
-                          "default ./data)")
+    add_data_dir_argument(delivery, "spool and dead letters")
     delivery.add_argument("--spool-max-readings", type=int, default=5_000_000,
                           help="stop acking when the spool holds this many readings "
                           "(default 5,000,000)")

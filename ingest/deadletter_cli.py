@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,10 +19,12 @@ if TYPE_CHECKING:
     from ingest.deadletter import DeadLetterStore
 
 
+from stadtpuls.settings import add_data_dir_argument
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", default=os.environ.get("STADTPULS_DATA_DIR", "data"),
-                        help="where deadletter.db lives (env STADTPULS_DATA_DIR; default ./data)")
+    add_data_dir_argument(common, "the dead letters (deadletter.db)")
     sub = parser.add_subparsers(dest="deadletter_command", metavar="ACTION", required=True)
     ls = sub.add_parser("list", help="show dead letters, newest first", parents=[common])
     ls.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")

@@ -80,6 +80,13 @@ def add_catalogue_argument(parser: argparse.ArgumentParser) -> None:
                         f"default {DEFAULT_CATALOGUE})")
 
 
+def add_data_dir_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+                          what: str) -> None:
+    """`--data-dir`: where the ingest keeps its spool and the dead letters."""
+    parser.add_argument("--data-dir", default=os.environ.get("STADTPULS_DATA_DIR", "data"),
+                        help=f"{what} live here (env STADTPULS_DATA_DIR; default ./data)")
+
+
 def catalogue_path(args: argparse.Namespace) -> Path:
     return Path(_pick(getattr(args, "catalogue", None), "STADTPULS_CATALOGUE",
                       DEFAULT_CATALOGUE))
