@@ -13,13 +13,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stadtpuls.settings import add_catalogue_argument, add_store_arguments
+from stadtpuls.settings import (
+    add_catalogue_argument,
+    add_data_dir_argument,
+    add_store_arguments,
+)
 
 if TYPE_CHECKING:
     from ingest.deadletter import DeadLetterStore
 
 
-from stadtpuls.settings import add_data_dir_argument
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
