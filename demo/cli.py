@@ -19,8 +19,12 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from stadtpuls.settings import add_catalogue_argument, catalogue_path
+
+if TYPE_CHECKING:
+    from stadtpuls.catalogue import Catalogue
 
 log = logging.getLogger("stadtpuls.demo")
 
@@ -132,16 +136,14 @@ def run(args: argparse.Namespace) -> int:
             broker.stop()
 
 
-def _simulate(catalogue: object, args: argparse.Namespace, mqtt_url: str, backfill: timedelta,
+def _simulate(catalogue: Catalogue, args: argparse.Namespace, mqtt_url: str, backfill: timedelta,
               data: Path, db: Path, stop: threading.Event) -> None:
     from demo.backfill import BackfillSink
     from ingest.decoding import MessageDecoder
     from simulators.faults import FaultPlan
     from simulators.publisher import MqttSender, RunConfig, default_step, publish
-    from stadtpuls.catalogue import Catalogue
     from stadtpuls.store.sqlite import SQLiteStore
 
-    assert isinstance(catalogue, Catalogue)
     now = datetime.now(UTC).replace(microsecond=0)
     start = now - backfill
     sites = list(catalogue.sites)

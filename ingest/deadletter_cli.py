@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from ingest.deadletter import DeadLetterStore
 
 
-
-
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     common = argparse.ArgumentParser(add_help=False)
     add_data_dir_argument(common, "the dead letters (deadletter.db)")
