@@ -36,7 +36,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dashboard.data.cache import NS, TTLCache
+from dashboard.data.cache import TTLCache
 from dashboard.data.history import QUICK_RANGES_S, history, quick_range
 from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.data.status import sensor_states
@@ -46,6 +46,7 @@ from stadtpuls.store.influx import InfluxStore
 from stadtpuls.store.protocol import Aggregate, Store
 from stadtpuls.testing.counting_store import CountingStore
 from stadtpuls.testing.servers import InfluxServer
+from stadtpuls.timebase import NS_PER_S
 from stadtpuls.units import Quantity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +84,7 @@ def readings(end_s: int) -> Iterable[list[Reading]]:
         for t in range(start_s - start_s % 60, end_s, 60):
             day = math.sin(2 * math.pi * ((t % 86_400) / 86_400 - 0.3))
             value = mean + swing * day + rng.gauss(0, swing * 0.05)
-            batch.append(Reading(SITE, f"s{i:02d}", quantity, t * NS, value))
+            batch.append(Reading(SITE, f"s{i:02d}", quantity, t * NS_PER_S, value))
             if len(batch) == 10_000:
                 yield batch
                 batch = []
@@ -123,13 +124,13 @@ def latency(store: Store, catalogue: Catalogue, rounds: int) -> dict[str, list[f
 
 def breakdown(store: Store, end_ns: int) -> dict[str, float]:
     """Median time (ms) of each store query behind one cold 30-day sensor-detail refresh."""
-    start = end_ns - DAYS * 86_400 * NS
-    hour = 3_600 * NS
+    start = end_ns - DAYS * 86_400 * NS_PER_S
+    hour = 3_600 * NS_PER_S
     parts: dict[str, list[float]] = {"latest": [], "history": [], "hidden count": []}
     for i in range(SENSORS):
         key = SeriesKey(SITE, f"s{i:02d}", bench_catalogue_quantity(f"s{i:02d}"))
         calls: dict[str, Callable[[], object]] = {
-            "latest": lambda: store.latest(None, end_ns - 2 * 86_400 * NS),
+            "latest": lambda: store.latest(None, end_ns - 2 * 86_400 * NS_PER_S),
             "history": partial(store.aggregate, [key], start, end_ns, hour,
                                (Aggregate.MEAN, Aggregate.MIN, Aggregate.MAX, Aggregate.COUNT),
                                exclude_implausible=True),
@@ -230,7 +231,7 @@ def main() -> int:
               file=sys.stderr)
         detail_page_data(DataSource.create(store, catalogue), "s00", "30d")  # warm influxd
         lat = latency(store, catalogue, args.rounds)
-        parts = breakdown(store, end_s * NS)
+        parts = breakdown(store, end_s * NS_PER_S)
         one = viewers(store, catalogue, 1, args.viewer_seconds, args.refresh)
         fifty = viewers(store, catalogue, 50, args.viewer_seconds, args.refresh)
         store.close()

@@ -44,12 +44,12 @@ from ingest.loadgen import (
     json_payload,
     json_topic,
     senml_pack,
-    senml_topic,
     site_yaml,
     write_catalogue,
 )
 from stadtpuls.store.influx import InfluxStore
 from stadtpuls.testing.servers import InfluxServer, MosquittoServer, free_port
+from stadtpuls.topics import senml_topic
 
 ROOT = Path(__file__).resolve().parents[1]
 SENSORS = 10

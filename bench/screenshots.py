@@ -26,11 +26,12 @@ from selenium import webdriver
 from werkzeug.serving import make_server
 
 from dashboard.app import create_app
-from dashboard.data.source import PIPELINE_SITE
 from dashboard.devdata import simulate_into
 from stadtpuls.catalogue import load_catalogue
-from stadtpuls.reading import Reading, to_ns
+from stadtpuls.pipeline import PIPELINE_SITE
+from stadtpuls.reading import Reading
 from stadtpuls.store.sqlite import SQLiteStore
+from stadtpuls.timebase import to_ns
 from stadtpuls.units import Quantity
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,10 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard.i18n_text import TEXT
+from stadtpuls.timebase import NS_PER_S
 
 LANGUAGES = ("de", "en")
 DEFAULT = "de"
-NS = 1_000_000_000
 
 
 def lang_or_default(lang: object, default: str = DEFAULT) -> str:
@@ -124,7 +124,7 @@ def fmt_time(time_ns: int | None, zone: ZoneInfo, lang: str, *, date: bool = Tru
     """A time in the site's zone: "14.06.2025, 13:05" (de) / "14 Jun 2025, 13:05" (en)."""
     if time_ns is None:
         return "–"
-    local = datetime.fromtimestamp(time_ns / NS, tz=zone)
+    local = datetime.fromtimestamp(time_ns / NS_PER_S, tz=zone)
     clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
     if not date:
         return clock

@@ -12,8 +12,9 @@ import logging
 from pathlib import Path
 
 from ingest.deadletter import DeadLetterStore, NewDeadLetter
-from ingest.decoding import MessageDecoder, Rejected
-from simulators.messages import Message
+from ingest.decoders.contract import Rejected
+from ingest.decoding import MessageDecoder
+from simulators.messages import OutboundMessage
 from stadtpuls.reading import Reading
 from stadtpuls.store.protocol import Store
 
@@ -33,7 +34,7 @@ class BackfillSink:
         self.readings = 0
         self.rejected = 0
 
-    def __call__(self, message: Message) -> None:
+    def __call__(self, message: OutboundMessage) -> None:
         try:
             # The message's own time stands in for the reception time: payloads without a
             # timestamp (raw sensors) must land at the moment they were "sent".

@@ -23,9 +23,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from ingest.deadletter import DeadLetterError, DeadLetterStore, NewDeadLetter
+from ingest.decoders.contract import ReadingDecoder, Rejected
 from ingest.metrics import IngestMetrics
 from ingest.spool import SourceMessage, Spool, SpooledBatch, SpoolError
 from stadtpuls.reading import Reading
@@ -35,10 +36,10 @@ log = logging.getLogger("stadtpuls.ingest")
 
 _time_ns = attrgetter("time_ns")
 
-INTERNAL = -1  # Message.generation of readings the ingest makes itself: never acked
+INTERNAL = -1  # InboundMessage.generation of readings the ingest makes itself: never acked
 
 
-class Message(NamedTuple):
+class InboundMessage(NamedTuple):
     """One received MQTT message, as handed from the network thread to the worker."""
 
     topic: str
@@ -47,10 +48,6 @@ class Message(NamedTuple):
     qos: int
     received_at_ns: int
     generation: int = 0
-
-
-class Decoder(Protocol):
-    def decode(self, topic: str, payload: bytes, received_at_ns: int) -> list[Reading]: ...
 
 
 @dataclass
@@ -122,26 +119,26 @@ def isolate_rejected(store: Store, readings: Sequence[Reading]) -> list[tuple[in
 class Batch:
     """Messages in receive order; readings of message i are `counts[i]` consecutive ones."""
 
-    messages: list[Message]
+    messages: list[InboundMessage]
     counts: list[int]
     readings: list[Reading]
     dead: list[tuple[int, str]]  # (message index, reason)
     readings_done: bool = False
 
     def origins(self) -> list[int]:
-        """Message index of every reading."""
+        """InboundMessage index of every reading."""
         return [i for i, c in enumerate(self.counts) for _ in range(c)]
 
 
 class Batcher:
     def __init__(
         self,
-        decoder: Decoder,
+        decoder: ReadingDecoder,
         store: Store,
         spool: Spool,
         deadletters: DeadLetterStore,
         metrics: IngestMetrics,
-        ack: Callable[[Sequence[Message]], None],
+        ack: Callable[[Sequence[InboundMessage]], None],
         *,
         store_health: StoreHealth | None = None,
         batch_size: int = 5_000,
@@ -163,7 +160,7 @@ class Batcher:
         self._reset()
 
     def _reset(self) -> None:
-        self._messages: list[Message] = []
+        self._messages: list[InboundMessage] = []
         self._counts: list[int] = []  # readings per message, parallel to _messages
         self._readings: list[Reading] = []
         self._dead: list[tuple[int, str]] = []  # (message index, reason)
@@ -179,10 +176,8 @@ class Batcher:
     def pending_readings(self) -> int:
         return len(self._readings)
 
-    def add(self, msg: Message) -> None:
+    def add(self, msg: InboundMessage) -> None:
         """Decode one message into the batch (a rejection is kept as a dead letter to be)."""
-        from ingest.decoding import Rejected
-
         if not self._messages:
             self._first_mono = time.monotonic()
         try:
@@ -197,7 +192,7 @@ class Batcher:
         self._counts.append(len(readings))
         self._readings += readings
 
-    def _reject(self, msg: Message, reason: str) -> None:
+    def _reject(self, msg: InboundMessage, reason: str) -> None:
         self._dead.append((len(self._messages), reason))
         self._messages.append(msg)
         self._counts.append(0)
@@ -206,9 +201,9 @@ class Batcher:
 
     def add_internal(self, readings: list[Reading], topic: str = "$internal/pipeline") -> None:
         """Readings the ingest makes itself (pipeline figures): same path, nothing to ack."""
-        self.add_readings(Message(topic, b"", 0, 0, time.time_ns(), INTERNAL), readings)
+        self.add_readings(InboundMessage(topic, b"", 0, 0, time.time_ns(), INTERNAL), readings)
 
-    def add_readings(self, msg: Message, readings: list[Reading]) -> None:
+    def add_readings(self, msg: InboundMessage, readings: list[Reading]) -> None:
         if not self._messages:
             self._first_mono = time.monotonic()
         self._messages.append(msg)

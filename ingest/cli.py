@@ -80,9 +80,10 @@ def _fail(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ingest.config import IngestConfig
     from ingest.deadletter import DeadLetterError
     from ingest.decoding import MessageDecoder
-    from ingest.service import IngestConfig, IngestService
+    from ingest.service import IngestService
     from ingest.spool import SpoolError
     from stadtpuls.catalogue import CatalogueError, load_catalogue
     from stadtpuls.settings import (

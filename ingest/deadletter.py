@@ -16,8 +16,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
+from ingest.decoders.contract import ReadingDecoder, Rejected
 from stadtpuls.reading import Reading
 from stadtpuls.store import Store, StoreRejected
 
@@ -31,12 +31,6 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 );
 CREATE INDEX IF NOT EXISTS dead_letters_by_time ON dead_letters (received_at_ns);
 """
-
-
-class Decoder(Protocol):
-    """What replay needs of `ingest.decoding.MessageDecoder`."""
-
-    def decode(self, topic: str, payload: bytes, received_at_ns: int) -> list[Reading]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,13 +137,11 @@ class DeadLetterStore:
             yield letters
             last = letters[-1].id
 
-    def replay(self, decoder: Decoder, store: Store, *, chunk: int = 1_000) -> ReplayResult:
+    def replay(self, decoder: ReadingDecoder, store: Store, *, chunk: int = 1_000) -> ReplayResult:
         """Re-decode every dead letter, write what decodes now, delete what was written.
 
         Raises StoreUnavailable (nothing of the current chunk deleted) if the store is down.
         """
-        from ingest.decoding import Rejected
-
         result = ReplayResult()
         for letters in self._iter_all(chunk):
             decoded: list[tuple[DeadLetter, list[Reading]]] = []

@@ -14,15 +14,17 @@ any payload, and the dead-letter store keeps the reason next to the message for 
 
 from __future__ import annotations
 
-from ingest.decoders import DecodeError, Decoder, get_decoder
-from ingest.decoders.common import show, stadtpuls_topic, ttn_topic
-from ingest.validate import Rejected, Validator
+from ingest.decoders import DecodeError, PayloadDecoder, Rejected, get_decoder
+from ingest.decoders.common import show
+from ingest.validate import Validator
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.reading import Reading
-
-DEFAULT_SUBSCRIPTIONS = ("stadtpuls/#", "v3/+/devices/+/up")
-
-__all__ = ["DEFAULT_SUBSCRIPTIONS", "MessageDecoder", "Rejected", "topic_matches"]
+from stadtpuls.topics import (
+    DEFAULT_SUBSCRIPTIONS,
+    parse_stadtpuls_topic,
+    parse_ttn_topic,
+    topic_matches,
+)
 
 
 class MessageDecoder:
@@ -35,7 +37,7 @@ class MessageDecoder:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self._validator = Validator(catalogue)
-        self._by_topic: dict[str, tuple[str, Decoder]] = {}
+        self._by_topic: dict[str, tuple[str, PayloadDecoder]] = {}
         for site, sensor in catalogue.sensors():
             if sensor.decoder == "ttn-v3" and sensor.topic is None:
                 continue  # TTN topics are found by layout, the device by its id
@@ -78,11 +80,11 @@ class MessageDecoder:
                            "message") from exc
 
 
-def _by_layout(topic: str) -> tuple[str, Decoder]:
-    site_and_last = stadtpuls_topic(topic)
+def _by_layout(topic: str) -> tuple[str, PayloadDecoder]:
+    site_and_last = parse_stadtpuls_topic(topic)
     if site_and_last is not None:
         name = "senml" if site_and_last[1] == "senml" else "json"
-    elif ttn_topic(topic) is not None:
+    elif parse_ttn_topic(topic) is not None:
         name = "ttn-v3"
     else:
         raise Rejected(f"topic {show(topic, 120)} is neither a catalogue sensor's topic nor a "
@@ -91,15 +93,3 @@ def _by_layout(topic: str) -> tuple[str, Decoder]:
                        "sensor with its `topic` to the catalogue")
     return name, get_decoder(name)
 
-
-def topic_matches(topic_filter: str, topic: str) -> bool:
-    """Whether an MQTT topic filter (with + and #) matches a topic (MQTT 5 §4.7)."""
-    if topic.startswith("$") and topic_filter[:1] in ("+", "#"):
-        return False
-    levels = topic.split("/")
-    for i, level in enumerate(topic_filter.split("/")):
-        if level == "#":
-            return True
-        if i >= len(levels) or (level != "+" and level != levels[i]):
-            return False
-    return len(topic_filter.split("/")) == len(levels)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from stadtpuls import topics
+
 SENML_RECORDS = 100
 
 
@@ -30,7 +32,7 @@ def site_yaml(site: str, sensors: int, *, senml: bool = False) -> dict[str, obje
         }
         if senml:
             entry["decoder"] = "senml"
-            entry["topic"] = f"stadtpuls/{site}/senml"
+            entry["topic"] = topics.senml_topic(site)
         entries.append(entry)
     return {
         "name": {"de": site, "en": site},
@@ -46,15 +48,11 @@ def write_catalogue(path: Path, sites: dict[str, dict[str, object]]) -> Path:
 
 
 def json_topic(site: str, sensor: int) -> str:
-    return f"stadtpuls/{site}/s{sensor}"
+    return topics.sensor_topic(site, f"s{sensor}")
 
 
 def json_payload(value: float, ts_ms: int) -> bytes:
     return b'{"value":%r,"ts":%d}' % (value, ts_ms)
-
-
-def senml_topic(site: str) -> str:
-    return f"stadtpuls/{site}/senml"
 
 
 def senml_pack(ts_s: float, sensors: int = SENML_RECORDS, value: float = 1.0) -> bytes:

@@ -16,10 +16,10 @@ import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from stadtpuls.pipeline import PIPELINE_SITE, PipelineFigure, pipeline_sensor
 from stadtpuls.reading import Reading
+from stadtpuls.timebase import NS_PER_S
 from stadtpuls.units import Quantity
-
-PIPELINE_SITE = "_pipeline"
 
 # Buckets around what an InfluxDB batch write takes: 1 ms (SQLite, tiny) to 10 s (timeout).
 _WRITE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -74,7 +74,7 @@ class IngestMetrics:
     def newest_reading_age_s(self) -> float:
         if not self._newest_ns:
             return float("nan")
-        return max(0.0, (time.time_ns() - self._newest_ns) / 1e9)
+        return max(0.0, (time.time_ns() - self._newest_ns) / NS_PER_S)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
@@ -82,22 +82,22 @@ class IngestMetrics:
     def pipeline_readings(self, client_id: str, now_ns: int) -> list[Reading]:
         """Current figures as readings: counters cumulative, gauges as they are."""
         sample = self.registry.get_sample_value
-        figures: list[tuple[str, Quantity, float | None]] = [
-            ("messages_accepted", Quantity.COUNT,
+        figures: list[tuple[PipelineFigure, Quantity, float | None]] = [
+            (PipelineFigure.MESSAGES_ACCEPTED, Quantity.COUNT,
              sample("stadtpuls_ingest_messages_total", {"outcome": "accepted"})),
-            ("messages_rejected", Quantity.COUNT,
+            (PipelineFigure.MESSAGES_REJECTED, Quantity.COUNT,
              sample("stadtpuls_ingest_messages_total", {"outcome": "rejected"})),
-            *((name, Quantity.COUNT, sample(f"stadtpuls_ingest_{name}_total"))
-              for name in ("readings_written", "readings_unregistered", "readings_implausible",
-                           "readings_spooled")),
-            *((name, Quantity.COUNT, sample(f"stadtpuls_ingest_{name}"))
-              for name in ("spool_depth", "broker_connected")),
+            *((f, Quantity.COUNT, sample(f"stadtpuls_ingest_{f}_total"))
+              for f in (PipelineFigure.READINGS_WRITTEN, PipelineFigure.READINGS_UNREGISTERED,
+                        PipelineFigure.READINGS_IMPLAUSIBLE, PipelineFigure.READINGS_SPOOLED)),
+            *((f, Quantity.COUNT, sample(f"stadtpuls_ingest_{f}"))
+              for f in (PipelineFigure.SPOOL_DEPTH, PipelineFigure.BROKER_CONNECTED)),
             # Written while the store is down it is spooled and arrives late, but the
             # pipeline page's history then shows when and how long the store was away.
-            ("store_ok", Quantity.COUNT, sample("stadtpuls_ingest_store_available")),
+            (PipelineFigure.STORE_OK, Quantity.COUNT, sample("stadtpuls_ingest_store_available")),
         ]
         age = self.newest_reading_age_s()
         if age == age:  # not NaN: there is a newest reading
-            figures.append(("newest_reading_age", Quantity.DURATION, age))
-        return [Reading(PIPELINE_SITE, f"{client_id}/{name}", q, now_ns, float(v))
-                for name, q, v in figures if v is not None]
+            figures.append((PipelineFigure.NEWEST_READING_AGE, Quantity.DURATION, age))
+        return [Reading(PIPELINE_SITE, pipeline_sensor(client_id, f), q, now_ns, float(v))
+                for f, q, v in figures if v is not None]

@@ -1,7 +1,7 @@
 """The ingest service: paho network thread, worker thread, drainer, health server.
 
 Threads and hand-offs
-- paho's network thread (`_network`) only turns each PUBLISH into a `Message` and puts it on
+- paho's network thread (`_network`) only turns each PUBLISH into a `InboundMessage` and puts it on
   an in-memory queue; it never blocks, so keepalives keep flowing whatever the store does.
 - the worker thread (`_work`) decodes into the `Batcher` and hands each full batch over;
 - the writer thread (`_write_loop`) writes it or spools it, dead-letters, and then acks the
@@ -9,7 +9,7 @@ Threads and hand-offs
 - the drainer thread moves spooled batches into the store once it is back.
 
 Acks and connections. A message is acked only on the connection it arrived on: each
-`Message` carries the connection generation, and acks of an older generation are dropped
+`InboundMessage` carries the connection generation, and acks of an older generation are dropped
 (the broker redelivers those messages after the reconnect, and the store treats the second
 write of a reading as the same point). Acking an old packet id on a new connection could
 otherwise acknowledge a *different* message that reuses the id, before it is stored.
@@ -38,13 +38,10 @@ from __future__ import annotations
 
 import logging
 import queue
-import re
 import struct
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from paho.mqtt.client import Client, ConnectFlags, DisconnectFlags, MQTTMessage
@@ -54,14 +51,15 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from ingest.batcher import Batch, Batcher, Decoder, Message, StoreHealth
+from ingest.batcher import Batch, Batcher, InboundMessage, StoreHealth
+from ingest.config import IngestConfig
 from ingest.deadletter import DeadLetterStore
+from ingest.decoders.contract import ReadingDecoder
 from ingest.drainer import Drainer
 from ingest.health import HealthServer
 from ingest.metrics import IngestMetrics
 from ingest.mqtt_client import FastClient
 from ingest.spool import Spool
-from stadtpuls.settings import MqttSettings
 from stadtpuls.store import Store
 
 log = logging.getLogger("stadtpuls.ingest")
@@ -71,44 +69,8 @@ _MIN_RECONNECT_S = 1
 _MAX_RECONNECT_S = 30
 
 
-@dataclass(frozen=True)
-class IngestConfig:
-    mqtt: MqttSettings
-    client_id: str
-    topic_filters: Sequence[str]
-    data_dir: Path
-    mqtt_version: int = 5  # 5 or 4 (3.1.1)
-    share_group: str | None = None
-    batch_size: int = 5_000
-    batch_ms: float = 100.0
-    spool_max_readings: int = 5_000_000
-    http_host: str = "127.0.0.1"
-    http_port: int = 9108  # 0 = no HTTP server
-    stats_interval_s: float = 5.0
-    keepalive_s: int = 30
-    session_expiry_s: int = 7 * 86_400
-    max_pending_messages: int = 50_000
-    max_pending_bytes: int = 64 * 1024 * 1024
-    max_block_s: float = 5.0  # longest hold of the network thread on a full queue
-    shutdown_timeout_s: float = 20.0
-
-    @property
-    def subscriptions(self) -> list[str]:
-        if self.share_group:
-            return [f"$share/{self.share_group}/{f}" for f in self.topic_filters]
-        return list(self.topic_filters)
-
-    @property
-    def spool_path(self) -> Path:
-        return self.data_dir / f"spool-{re.sub(r'[^A-Za-z0-9_.-]', '_', self.client_id)}.db"
-
-    @property
-    def deadletter_path(self) -> Path:
-        return self.data_dir / "deadletter.db"
-
-
 class IngestService:
-    def __init__(self, config: IngestConfig, decoder: Decoder, store: Store) -> None:
+    def __init__(self, config: IngestConfig, decoder: ReadingDecoder, store: Store) -> None:
         self.config = config
         self.metrics = IngestMetrics()
         self.store = store
@@ -123,7 +85,7 @@ class IngestService:
                                on_spooled=self.drainer.kick)
         self.metrics.spool_depth.set(self.spool.depth)
         self.metrics.store_ok.set(1)  # until a write says otherwise
-        self._queue: queue.SimpleQueue[Message] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[InboundMessage] = queue.SimpleQueue()
         # Written by one thread each, so no lock: pending = put - taken.
         self._put_msgs = self._put_bytes = 0
         self._taken_msgs = self._taken_bytes = 0
@@ -318,7 +280,7 @@ class IngestService:
             topic = msg._topic.decode("utf-8", "replace")
         self._put_msgs += 1
         self._put_bytes += len(payload)
-        self._queue.put(Message(topic, payload, msg.mid, msg.qos, time.time_ns(),
+        self._queue.put(InboundMessage(topic, payload, msg.mid, msg.qos, time.time_ns(),
                                 self._generation))
 
     def _queue_full(self) -> bool:
@@ -343,7 +305,7 @@ class IngestService:
         self._space_wanted = False
         return True
 
-    def _ack(self, messages: Sequence[Message]) -> None:
+    def _ack(self, messages: Sequence[InboundMessage]) -> None:
         """PUBACK the messages of the current connection, in order, in one write."""
         with self._gen_lock:
             if not self._connected:
@@ -418,7 +380,7 @@ class IngestService:
         if batch is not None:
             self._batches.put(batch)
 
-    def _taken(self, msg: Message) -> None:
+    def _taken(self, msg: InboundMessage) -> None:
         self._taken_msgs += 1
         self._taken_bytes += len(msg.payload)
         if self._space_wanted:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ingest.decoders.common import QUANTITY_NAMES, show
-from ingest.decoders.sample import Sample
+from ingest.decoders.contract import Rejected, Sample
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.reading import Reading, check_identifier
 from stadtpuls.units import Quantity, UnitError, converter
@@ -45,14 +45,6 @@ K = TypeVar("K", tuple[str, str], tuple[str, str | None])
 _HEALTH_RANGE: dict[Quantity, tuple[float, float]] = {Quantity.BATTERY: (0.0, 100.0)}
 _QUANTITIES = {q.value: q for q in Quantity}
 _ID_DECODERS = ("json", "raw")  # formats whose topic is the sensor's whole identity
-
-
-class Rejected(Exception):
-    """The message cannot be stored; `reason` is one line for the dead-letter store."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,10 +51,8 @@ from simulators.calendar import FloatArray, IntArray
 from simulators.noise import Streams
 from simulators.timespec import format_duration, parse_duration, parse_instant
 from stadtpuls.catalogue.models import Catalogue, Role, Sensor
-from stadtpuls.reading import to_ns
+from stadtpuls.timebase import NS_PER_HOUR, NS_PER_S, to_ns
 from stadtpuls.units import converter
-
-_NS = 1_000_000_000
 
 
 class FaultKind(StrEnum):
@@ -130,15 +128,16 @@ class FaultSpec:
         if isinstance(self.start, datetime):
             lo = to_ns(self.start)
         elif isinstance(self.start, timedelta):
-            lo = run_start_ns + int(self.start.total_seconds() * _NS)
+            lo = run_start_ns + int(self.start.total_seconds() * NS_PER_S)
         elif self.one_shot:
-            middle = (run_end_ns - run_start_ns) // 2 if run_end_ns is not None else 3_600 * _NS
+            middle = ((run_end_ns - run_start_ns) // 2 if run_end_ns is not None
+                      else NS_PER_HOUR)
             lo = run_start_ns + middle
         else:
             lo = run_start_ns
         if self.one_shot:
             return lo, lo
-        hi = lo + int(self.duration.total_seconds() * _NS) if self.duration else None
+        hi = lo + int(self.duration.total_seconds() * NS_PER_S) if self.duration else None
         return lo, hi
 
 
@@ -327,7 +326,7 @@ def apply_value_faults(
                 else:
                     size, direction = streams.uniform(
                         f"fault:spikes:size:{slot.site}:{sensor.id}",
-                        2 * (int(times[i]) // _NS // slot.period_s), 2,
+                        2 * (int(times[i]) // NS_PER_S // slot.period_s), 2,
                     )
                     jump = (0.15 + 0.25 * size) * span
                     up = direction >= 0.5 or values[i] - jump < low
@@ -355,7 +354,7 @@ def plausible_bounds(sensor: Sensor) -> tuple[float, float]:
 def _draw(
     slot: SensorSlot, spec: FaultSpec, index: int, streams: Streams, where: IntArray
 ) -> IntArray:
-    times_s = slot.times_ns[where] // _NS
+    times_s = slot.times_ns[where] // NS_PER_S
     u = streams.white_uniform(f"fault:{spec.kind}:{index}:{slot.site}:{slot.sensor.id}",
                               times_s, slot.period_s)
     hit: IntArray = where[u < spec.effective_rate]
@@ -388,7 +387,7 @@ def _meter_resets(
 
 
 def _iso(time_ns: int) -> str:
-    return datetime.fromtimestamp(time_ns / _NS, tz=UTC).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(time_ns / NS_PER_S, tz=UTC).isoformat(timespec="seconds")
 
 
 def describe_window(spec: FaultSpec) -> str:

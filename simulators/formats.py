@@ -40,10 +40,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from stadtpuls import topics
 from stadtpuls.catalogue.models import Catalogue, Sensor
+from stadtpuls.timebase import NS_PER_S
 from stadtpuls.units import CANONICAL_UNIT, Quantity, converter
-
-_NS = 1_000_000_000
 
 
 class Format(StrEnum):
@@ -95,8 +95,8 @@ class Radio:
 
 def iso_ms(time_ns: int) -> str:
     """2025-06-01T10:00:00.000Z"""
-    when = datetime.fromtimestamp(time_ns // _NS, tz=UTC)
-    millis = (time_ns % _NS) // 1_000_000
+    when = datetime.fromtimestamp(time_ns // NS_PER_S, tz=UTC)
+    millis = (time_ns % NS_PER_S) // 1_000_000
     return f"{when:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
 
 
@@ -130,7 +130,7 @@ def _dumps(document: Any) -> bytes:
 def json_topic(site: str, sensor: Sensor, use_catalogue_topic: bool) -> str:
     if use_catalogue_topic:
         return Catalogue.topic_of(site, sensor)
-    return f"stadtpuls/{site}/{sensor.id}"
+    return topics.sensor_topic(site, sensor.id)
 
 
 def json_payload(sensor: Sensor, time_ns: int, value: float) -> bytes:
@@ -148,7 +148,7 @@ def raw_payload(sensor: Sensor, value: float) -> bytes:
 def senml_topic(site: str, sensor: Sensor | None, use_catalogue_topic: bool) -> str:
     if use_catalogue_topic and sensor is not None and sensor.topic:
         return sensor.topic
-    return f"stadtpuls/{site}/senml"
+    return topics.senml_topic(site)
 
 
 def senml_group(sensor: Sensor) -> str:
@@ -165,19 +165,19 @@ def senml_payload(site: str, entries: Sequence[tuple[Sensor, int, float]]) -> by
     if not entries:
         raise ValueError("a SenML pack needs at least one record")
     base_ns = min(t for _, t, _ in entries)
-    base_t = base_ns / _NS
+    base_t = base_ns / NS_PER_S
     records: list[dict[str, Any]] = []
     for i, (sensor, time_ns, value) in enumerate(entries):
         unit, factor = SENML_UNITS[sensor.quantity]
         record: dict[str, Any] = {}
         if i == 0:
-            record["bn"] = f"urn:dev:stadtpuls:{site}:"
+            record["bn"] = topics.senml_base_name(site)
             record["bt"] = _number(base_t)
         record["n"] = sensor.id
         record["u"] = unit
         record["v"] = _number(round(value * factor, 9))
         if time_ns != base_ns:
-            record["t"] = _number((time_ns - base_ns) / _NS)
+            record["t"] = _number((time_ns - base_ns) / NS_PER_S)
         records.append(record)
     return _dumps(records)
 
@@ -191,7 +191,7 @@ def ttn_device(sensor: Sensor) -> str:
 
 
 def ttn_topic(site: str, device: str) -> str:
-    return f"v3/{ttn_application(site)}@ttn/devices/{device}/up"
+    return topics.ttn_uplink_topic(ttn_application(site), "ttn", device)
 
 
 def dev_eui(device: str) -> str:

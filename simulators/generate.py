@@ -45,10 +45,10 @@ from simulators.noise import Streams
 from simulators.pv import simulate_pv
 from simulators.sky import Sky, simulate_sky
 from stadtpuls.catalogue.models import Catalogue, Role, Sensor, Site
-from stadtpuls.reading import Reading, to_ns
+from stadtpuls.reading import Reading
+from stadtpuls.timebase import NS_PER_S, to_ns
 from stadtpuls.units import Quantity
 
-_NS = 1_000_000_000
 _WARM_UP_S = 86_400
 _METERS_SINCE = datetime(2018, 1, 1, tzinfo=UTC)
 
@@ -175,10 +175,10 @@ def generate(
     start_ns, end_ns = to_ns(start), to_ns(end)
     if end_ns <= start_ns:
         raise SimulationError(f"end {end.isoformat()} is not after start {start.isoformat()}")
-    first = -(-start_ns // (step_s * _NS)) * step_s  # ceil to the grid, in seconds
+    first = -(-start_ns // (step_s * NS_PER_S)) * step_s  # ceil to the grid, in seconds
     warm = -(-_WARM_UP_S // step_s)
-    grid = np.arange(first - warm * step_s, -(-end_ns // _NS), step_s, dtype=np.int64)
-    grid = grid[grid * _NS < end_ns]
+    grid = np.arange(first - warm * step_s, -(-end_ns // NS_PER_S), step_s, dtype=np.int64)
+    grid = grid[grid * NS_PER_S < end_ns]
     ctx = _Context(site_id, site, Clock.build(grid, site.timezone, site.location.lon),
                    Streams(seed), step_s)
     main = slice(warm, None)
@@ -207,7 +207,7 @@ def generate(
         else:
             values = base[pick]
         values = quantize(sensor.quantity, values)
-        slot = SensorSlot(site_id, sensor, times_s * _NS, values, period)
+        slot = SensorSlot(site_id, sensor, times_s * NS_PER_S, values, period)
         times_ns, values, hits = apply_value_faults(slot, plan, run, ctx.streams, carry.faults)
         injected.extend(hits)
         series[sensor.id] = SensorSeries(site_id, sensor, period, times_ns,
@@ -219,7 +219,7 @@ def generate(
         end=end,
         step_s=step_s,
         seed=seed,
-        times_ns=main_times * _NS,
+        times_ns=main_times * NS_PER_S,
         pv_ac_w={k: v[main] for k, v in ctx.pv.items()},
         load_w=ctx.load[main] if ctx.has_building else None,
         series=series,

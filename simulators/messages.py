@@ -20,16 +20,15 @@ from simulators.formats import Format, Radio
 from simulators.generate import SiteSimulation
 from simulators.noise import Streams
 from stadtpuls.catalogue.models import Sensor
-from stadtpuls.reading import to_ns
+from stadtpuls.timebase import NS_PER_S, to_ns
 
-_NS = 1_000_000_000
 # Frame counters count uplinks since this date, as if every device joined then.
 _TTN_JOINED_S = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
 _BATTERY_LIFE_S = 2 * 365 * 86_400
 
 
 @dataclass(frozen=True)
-class Message:
+class OutboundMessage:
     """One MQTT publication. `due_ns` is when to send it in simulated time; it differs from
     `time_ns` (the readings' time) only for a message held back by an out_of_order fault."""
 
@@ -44,8 +43,8 @@ class Message:
 
 
 @dataclass(frozen=True)
-class MessageBatch:
-    messages: list[Message]
+class OutboundBatch:
+    messages: list[OutboundMessage]
     faults: list[InjectedFault]
 
 
@@ -57,7 +56,7 @@ def sensor_format(sensor: Sensor, forced: Format | None) -> Format:
 
 def build_messages(
     sim: SiteSimulation, forced: Format | None, plan: FaultPlan | None = None
-) -> MessageBatch:
+) -> OutboundBatch:
     """Messages of one simulated site, sorted by time; `forced` None = catalogue formats."""
     site = sim.site_id
     streams = Streams(sim.seed)
@@ -69,14 +68,14 @@ def build_messages(
 
     ordered = [sim.series[s.id] for s in sim.site.sensors if s.id in sim.series]
     if not ordered:
-        return MessageBatch([], [])
+        return OutboundBatch([], [])
     times = np.concatenate([s.times_ns for s in ordered])
     values = np.concatenate([s.values for s in ordered])
     owner = np.concatenate([np.full(s.times_ns.size, i) for i, s in enumerate(ordered)])
     order = np.lexsort((owner, times))
     period_of = {s.sensor.id: s.period_s for s in ordered}
 
-    messages: list[Message] = []
+    messages: list[OutboundMessage] = []
     pending: dict[str, list[tuple[Sensor, float]]] = {}
     current = None
     for t, v, o in zip(times[order].tolist(), values[order].tolist(), owner[order].tolist(),
@@ -98,7 +97,7 @@ def build_messages(
     for index, spec in enumerate(plan.message_specs):
         chosen = _choose(messages, spec, index, site, streams, (run_start, run_end), period_of)
         messages = _apply(messages, chosen, spec.kind, streams, site, index, injected)
-    return MessageBatch(messages, injected)
+    return OutboundBatch(messages, injected)
 
 
 def _group_key(sensor: Sensor, fmt: Format, site: str, use_catalogue_topic: bool) -> str:
@@ -114,7 +113,7 @@ def _emit(
     site: str, time_ns: int | None, pending: dict[str, list[tuple[Sensor, float]]],
     fmt_of: dict[str, Format], key_of: dict[str, str], period_of: dict[str, int],
     streams: Streams, use_catalogue_topic: bool,
-) -> list[Message]:
+) -> list[OutboundMessage]:
     if time_ns is None:
         return []
     out = []
@@ -134,11 +133,11 @@ def _emit(
         else:
             device = formats.ttn_device(first)
             period = min(period_of[s.id] for s, _ in entries)
-            f_cnt = ((time_ns // _NS - _TTN_JOINED_S) // period) % 2**32
+            f_cnt = ((time_ns // NS_PER_S - _TTN_JOINED_S) // period) % 2**32
             topic = formats.ttn_topic(site, device)
             payload = formats.ttn_payload(site, device, entries, time_ns, f_cnt,
                                           _radio(site, device, time_ns, f_cnt, streams))
-        out.append(Message(topic, payload, time_ns, time_ns, fmt, ids, key))
+        out.append(OutboundMessage(topic, payload, time_ns, time_ns, fmt, ids, key))
     return out
 
 
@@ -146,7 +145,7 @@ def _radio(site: str, device: str, time_ns: int, f_cnt: int, streams: Streams) -
     rssi_z, snr_z = streams.normal(f"ttn:{site}:{device}:radio", 2 * f_cnt, 2)
     crc = zlib.crc32(device.encode())
     phase = (crc % 10_000) / 10_000
-    used = ((time_ns // _NS) / _BATTERY_LIFE_S + phase) % 1.0
+    used = ((time_ns // NS_PER_S) / _BATTERY_LIFE_S + phase) % 1.0
     return Radio(
         rssi=int(np.clip(round(-96 + 8 * rssi_z), -125, -40)),
         snr=float(np.clip(round(7.0 + 3.0 * snr_z, 1), -20.0, 14.0)),
@@ -156,7 +155,7 @@ def _radio(site: str, device: str, time_ns: int, f_cnt: int, streams: Streams) -
 
 
 def _choose(
-    messages: list[Message], spec: FaultSpec, index: int, site: str, streams: Streams,
+    messages: list[OutboundMessage], spec: FaultSpec, index: int, site: str, streams: Streams,
     run: tuple[int, int | None], period_of: dict[str, int],
 ) -> set[int]:
     lo, hi = spec.window_ns(*run)
@@ -170,7 +169,7 @@ def _choose(
     chosen: set[int] = set()
     for key, where in by_key.items():
         period = min(period_of[s] for s in messages[where[0]].sensors)
-        times_s = np.asarray([messages[i].time_ns // _NS for i in where], dtype=np.int64)
+        times_s = np.asarray([messages[i].time_ns // NS_PER_S for i in where], dtype=np.int64)
         u = streams.white_uniform(f"fault:{spec.kind}:{index}:{site}:{key}", times_s, period)
         chosen.update(i for i, x in zip(where, u.tolist(), strict=True)
                       if x < spec.effective_rate)
@@ -178,13 +177,13 @@ def _choose(
 
 
 def _apply(
-    messages: list[Message], chosen: set[int], kind: FaultKind, streams: Streams, site: str,
+    messages: list[OutboundMessage], chosen: set[int], kind: FaultKind, streams: Streams, site: str,
     index: int, injected: list[InjectedFault],
-) -> list[Message]:
+) -> list[OutboundMessage]:
     if not chosen:
         return messages
-    out: list[Message] = []
-    held: dict[str, list[Message]] = {}
+    out: list[OutboundMessage] = []
+    held: dict[str, list[OutboundMessage]] = {}
     for i, m in enumerate(messages):
         hit = i in chosen
         if hit and kind is FaultKind.OUT_OF_ORDER:
@@ -192,7 +191,7 @@ def _apply(
             continue
         if hit and kind is FaultKind.MALFORMED:
             pick = streams.uniform(f"fault:malformed:how:{index}:{site}:{m.key}",
-                                   m.time_ns // _NS, 1)[0]
+                                   m.time_ns // NS_PER_S, 1)[0]
             payload, how = formats.malform(m.format, m.payload, float(pick))
             m = replace(m, payload=payload, fault=f"malformed:{how}")
             _record(injected, site, m, kind, str(how))
@@ -212,7 +211,7 @@ def _apply(
 
 
 def _record(
-    injected: list[InjectedFault], site: str, m: Message, kind: FaultKind, detail: str
+    injected: list[InjectedFault], site: str, m: OutboundMessage, kind: FaultKind, detail: str
 ) -> None:
     for sensor in m.sensors:
         injected.append(InjectedFault(site, sensor, kind, m.time_ns, detail))

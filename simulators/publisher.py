@@ -30,12 +30,11 @@ from typing import Any, Protocol, TextIO
 from simulators.faults import FaultCarry, FaultPlan, InjectedFault
 from simulators.formats import Format
 from simulators.generate import Carry, generate
-from simulators.messages import Message, build_messages
+from simulators.messages import OutboundMessage, build_messages
 from stadtpuls.catalogue.models import Catalogue
-from stadtpuls.reading import to_ns
 from stadtpuls.settings import SettingsError, parse_mqtt_url
+from stadtpuls.timebase import NS_PER_S, to_ns
 
-_NS = 1_000_000_000
 _CHUNK = timedelta(hours=6)
 
 
@@ -204,7 +203,7 @@ class PublishReport:
 
 
 def message_stream(config: RunConfig, report: PublishReport,
-                   stop: threading.Event) -> Iterator[Message]:
+                   stop: threading.Event) -> Iterator[OutboundMessage]:
     """Messages of all sites in due order, generated chunk by chunk."""
     plan = config.faults.for_run(config.start, config.end)
     carries = {site: Carry(faults=FaultCarry()) for site in config.sites}
@@ -228,7 +227,7 @@ def message_stream(config: RunConfig, report: PublishReport,
 class PastSink(Protocol):
     """Takes the catch-up messages of a backfill instead of the broker (see `publish`)."""
 
-    def __call__(self, message: Message) -> None: ...
+    def __call__(self, message: OutboundMessage) -> None: ...
 
     def flush(self) -> None:
         """The catch-up is over: everything handed over so far must be stored now."""
@@ -250,7 +249,7 @@ def publish(config: RunConfig, sender: MqttSender, stop: threading.Event,
     bar = _ProgressBar(progress_to, start_ns, anchor_ns) if config.catch_up_until else None
     latest_ns: int | None = None
     for message in message_stream(config, report, stop):
-        wait = (message.due_ns - anchor_ns) / _NS / config.speed - (time.monotonic()
+        wait = (message.due_ns - anchor_ns) / NS_PER_S / config.speed - (time.monotonic()
                                                                       - wall_start)
         if bar is not None and message.due_ns >= anchor_ns:
             bar.finish(report.total_messages, time.monotonic() - wall_start)
@@ -269,14 +268,14 @@ def publish(config: RunConfig, sender: MqttSender, stop: threading.Event,
             report.readings[sensor] += 1
         if latest_ns is None or message.time_ns > latest_ns:
             latest_ns = message.time_ns
-            report.simulated_until = datetime.fromtimestamp(latest_ns / _NS, tz=UTC)
+            report.simulated_until = datetime.fromtimestamp(latest_ns / NS_PER_S, tz=UTC)
         if bar is not None:
             bar.update(message.due_ns, report.total_messages)
     if bar is not None:
         bar.finish(report.total_messages, time.monotonic() - wall_start)
     if config.end is not None and not stop.is_set():
         # A live run lasts its whole duration, even if its last reading came earlier.
-        rest = (to_ns(config.end) - anchor_ns) / _NS / config.speed - (
+        rest = (to_ns(config.end) - anchor_ns) / NS_PER_S / config.speed - (
             time.monotonic() - wall_start)
         if rest > 0:
             stop.wait(rest)
@@ -308,7 +307,7 @@ class _ProgressBar:
         if self.tty and now - self.last_draw >= 0.1:
             self.last_draw = now
             filled = int(fraction * 30)
-            when = datetime.fromtimestamp(due_ns / _NS, tz=UTC)
+            when = datetime.fromtimestamp(due_ns / NS_PER_S, tz=UTC)
             self.out.write(f"\rbackfill [{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%} "
                            f"{sent:>10,} messages  {when:%Y-%m-%d %H:%M} UTC")
             self.out.flush()

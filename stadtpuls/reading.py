@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import NamedTuple
 
+from stadtpuls.timebase import from_ns
 from stadtpuls.units import Quantity
-
-_NS_PER_S = 1_000_000_000
 
 
 class SeriesKey(NamedTuple):
@@ -69,12 +68,5 @@ class Reading:
     @property
     def time(self) -> datetime:
         """Timestamp as an aware UTC datetime (microsecond resolution)."""
-        return datetime.fromtimestamp(self.time_ns / _NS_PER_S, tz=UTC)
+        return from_ns(self.time_ns)
 
-
-def to_ns(when: datetime) -> int:
-    """Aware datetime to integer epoch nanoseconds, exact to the microsecond."""
-    if when.tzinfo is None:
-        raise ValueError("naive datetime: give a timezone (times are stored in UTC)")
-    delta = when - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * _NS_PER_S + delta.microseconds * 1_000

@@ -31,9 +31,10 @@ from dashboard.app import create_app
 from dashboard.data.source import DashboardSettings
 from dashboard.ui import sensor_token
 from stadtpuls.catalogue import Catalogue, load_catalogue
-from stadtpuls.reading import Reading, SeriesKey, to_ns
+from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.influx import InfluxStore
 from stadtpuls.testing.servers import InfluxServer, MosquittoServer
+from stadtpuls.timebase import to_ns
 from stadtpuls.units import Quantity
 
 pytestmark = [

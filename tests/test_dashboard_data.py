@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from dashboard import i18n
-from dashboard.data.cache import NS, CachedStore, TTLCache, bucket_end
+from dashboard.data.cache import CachedStore, TTLCache, bucket_end
 from dashboard.data.energy import meter_energy_by_period, power_energy_by_period, site_energy
 from dashboard.data.energy_math import (
     meter_energy,
@@ -33,7 +33,7 @@ from dashboard.data.history import choose_window_s, history, to_csv
 from dashboard.data.overview import overview
 from dashboard.data.performance import performance
 from dashboard.data.pipeline import pipeline
-from dashboard.data.source import PIPELINE_SITE, DashboardSettings, DataSource
+from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.data.status import (
     SILENT_FACTOR,
     Status,
@@ -46,12 +46,14 @@ from dashboard.i18n_text import TEXT
 from dashboard.ui import parse_sensor_token, sensor_token
 from simulators.generate import SiteSimulation
 from stadtpuls.catalogue import Catalogue, Role, load_catalogue
-from stadtpuls.reading import Reading, SeriesKey, to_ns
+from stadtpuls.pipeline import PIPELINE_SITE
+from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.influx import InfluxStore
 from stadtpuls.store.protocol import Aggregate, Store
 from stadtpuls.store.sqlite import SQLiteStore
 from stadtpuls.testing.counting_store import CountingStore
 from stadtpuls.testing.servers import InfluxServer
+from stadtpuls.timebase import NS_PER_S, to_ns
 from stadtpuls.units import Quantity
 
 # pvlib 0.16 asks pandas 3 for a deprecated attribute inside get_solarposition
@@ -262,7 +264,7 @@ def test_underperforming_array_is_flagged(catalogue: Catalogue, tmp_path: Path) 
     simulate_into(store, catalogue, start, DAY + timedelta(days=1), sites=[SITE])
     # Today the south façade array delivers 60 % of what it should (a failed string).
     key = SeriesKey(SITE, "pv_facade_s_power", Quantity.POWER)
-    raw = store.aggregate([key], to_ns(DAY), to_ns(DAY + timedelta(days=1)), 60 * NS,
+    raw = store.aggregate([key], to_ns(DAY), to_ns(DAY + timedelta(days=1)), 60 * NS_PER_S,
                           [Aggregate.MEAN])[key]
     store.write([Reading(SITE, key.sensor, key.quantity, t, v * 0.6)
                  for t, v in zip(raw.times, raw.values[Aggregate.MEAN], strict=True)])
@@ -322,10 +324,10 @@ def test_sensor_states_silent_unregistered_and_completeness(catalogue: Catalogue
     simulate_into(store, catalogue, end - timedelta(days=1), end, sites=[SITE],
                   faults=f"silent:weather_wind_speed@{(end - timedelta(hours=1)).isoformat()}")
     hostile = "x' OR 1=1 --/~ü"
-    store.write([Reading(SITE, hostile, Quantity.TEMPERATURE, to_ns(end) - 30 * NS, 20.0,
+    store.write([Reading(SITE, hostile, Quantity.TEMPERATURE, to_ns(end) - 30 * NS_PER_S, 20.0,
                          unregistered=True),
                  Reading(PIPELINE_SITE, "ingest-1/messages_accepted", Quantity.COUNT,
-                         to_ns(end) - 5 * NS, 10.0)])
+                         to_ns(end) - 5 * NS_PER_S, 10.0)])
     states = {s.sensor_id: s for s in sensor_states(_source(store, catalogue, end))}
     assert states["weather_wind_speed"].status is Status.SILENT
     assert states["weather_wind_speed"].completeness == pytest.approx(23 / 24, abs=0.01)
@@ -344,7 +346,7 @@ def test_pipeline_rates_survive_an_ingest_restart(catalogue: Catalogue, tmp_path
     readings = []
     count = 0.0
     for i in range(600):  # every 5 s for 50 min, restart (counter from 0) after 25 min
-        t = to_ns(end) - (600 - i) * 5 * NS
+        t = to_ns(end) - (600 - i) * 5 * NS_PER_S
         count = 0.0 if i == 300 else count + 50.0  # 10 messages/s
         readings.append(Reading(PIPELINE_SITE, "ingest-a/messages_accepted", Quantity.COUNT,
                                 t, count))
@@ -429,9 +431,9 @@ def test_cache_expires_and_does_not_keep_failures() -> None:
 
 
 def test_bucket_end_aligns_viewers() -> None:
-    base = 1_750_000_000 * NS
-    ends = {bucket_end(base + i * NS // 3, 5.0) for i in range(1, 15)}
-    assert ends == {base + 5 * NS}
+    base = 1_750_000_000 * NS_PER_S
+    ends = {bucket_end(base + i * NS_PER_S // 3, 5.0) for i in range(1, 15)}
+    assert ends == {base + 5 * NS_PER_S}
     assert bucket_end(base, 5.0) == base
 
 

@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 
 from ingest.decoders import DECODERS, DecodeError, Sample, get_decoder
 from ingest.decoders.common import json_ts_to_ns, load_json
-from ingest.decoding import MessageDecoder, Rejected
+from ingest.decoders.contract import Rejected
+from ingest.decoding import MessageDecoder
 from stadtpuls.catalogue import load_catalogue
 from stadtpuls.catalogue.models import DecoderName
-from stadtpuls.reading import Reading, to_ns
+from stadtpuls.reading import Reading
+from stadtpuls.timebase import to_ns
 
 GOLDEN = Path(__file__).parent / "golden" / "decoders"
 RECEIVED_AT_NS = to_ns(datetime(2025, 6, 1, 12, 30, tzinfo=UTC))

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.batcher import Batcher, Message, RateLimitedLog, StoreHealth, isolate_rejected
+from ingest.batcher import Batcher, InboundMessage, RateLimitedLog, StoreHealth, isolate_rejected
 from ingest.deadletter import DeadLetterStore, NewDeadLetter
-from ingest.decoding import Rejected
+from ingest.decoders.contract import Rejected
 from ingest.drainer import Drainer
 from ingest.health import HealthServer
 from ingest.metrics import IngestMetrics
@@ -75,8 +75,8 @@ def payload(sensor: str, i: int, value: float | None = None) -> bytes:
                        }).encode()
 
 
-def msg(mid: int, body: bytes, topic: str = "t/x") -> Message:
-    return Message(topic, body, mid, 1, time.time_ns(), 1)
+def msg(mid: int, body: bytes, topic: str = "t/x") -> InboundMessage:
+    return InboundMessage(topic, body, mid, 1, time.time_ns(), 1)
 
 
 class Rig:
@@ -94,7 +94,7 @@ class Rig:
                                self.metrics, self.ack, store_health=self.health,
                                batch_size=batch_size, batch_ms=50)
 
-    def ack(self, messages: Sequence[Message]) -> None:
+    def ack(self, messages: Sequence[InboundMessage]) -> None:
         self.acked += [m.mid for m in messages if m.qos]
 
     def stored(self, sensor: str | None = None) -> int:

@@ -27,7 +27,7 @@ import pytest
 from simulators.faults import FaultKind, FaultPlan
 from simulators.formats import SENML_UNITS, Format, to_sensor_unit, unit_of
 from simulators.generate import SiteSimulation, generate
-from simulators.messages import Message, build_messages
+from simulators.messages import OutboundMessage, build_messages
 from stadtpuls.catalogue import Catalogue, load_catalogue
 from stadtpuls.catalogue.models import Sensor
 from stadtpuls.units import to_canonical
@@ -205,7 +205,7 @@ def test_golden_messages() -> None:
 # --- message faults -----------------------------------------------------------------------------
 
 
-def _per_topic_out_of_order(messages: list[Message]) -> int:
+def _per_topic_out_of_order(messages: list[OutboundMessage]) -> int:
     last: dict[str, int] = {}
     count = 0
     for m in messages:
@@ -215,13 +215,13 @@ def _per_topic_out_of_order(messages: list[Message]) -> int:
     return count
 
 
-def _duplicates(messages: list[Message]) -> int:
+def _duplicates(messages: list[OutboundMessage]) -> int:
     # By time as well: a raw payload carries no time, and a value may repeat.
     return sum(1 for a, b in itertools.pairwise(messages)
                if (a.topic, a.payload, a.time_ns) == (b.topic, b.payload, b.time_ns))
 
 
-def _broken(catalogue: Catalogue, messages: list[Message]) -> int:
+def _broken(catalogue: Catalogue, messages: list[OutboundMessage]) -> int:
     broken = 0
     for m in messages:
         try:
@@ -260,7 +260,7 @@ def test_each_message_fault_appears_when_enabled(
         assert len(batch.messages) == len(clean) + len(faulty)
         assert _duplicates(batch.messages) == len(faulty)
     elif kind is FaultKind.OUT_OF_ORDER:
-        def content(ms: list[Message]) -> list[tuple[int, str, bytes]]:
+        def content(ms: list[OutboundMessage]) -> list[tuple[int, str, bytes]]:
             return sorted((m.time_ns, m.topic, m.payload) for m in ms)
 
         assert content(batch.messages) == content(clean)

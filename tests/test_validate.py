@@ -11,10 +11,12 @@ import pytest
 
 from ingest import decoding, validate
 from ingest.decoders import Sample
-from ingest.decoding import MessageDecoder, Rejected, topic_matches
+from ingest.decoders.contract import Rejected
+from ingest.decoding import MessageDecoder
 from ingest.validate import Validator
 from stadtpuls.catalogue import Catalogue, load_catalogue
 from stadtpuls.reading import Reading
+from stadtpuls.topics import topic_matches
 from stadtpuls.units import Quantity
 
 CONFIG = Path(__file__).parent.parent / "config" / "stuehlinger.yaml"

@@ -21,10 +21,10 @@ from typing import Any, TypeVar, cast
 
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.protocol import Aggregate, Store, WindowSeries
+from stadtpuls.timebase import NS_PER_S
 
 T = TypeVar("T")
 
-NS = 1_000_000_000
 
 
 def bucket_end(now_ns: int, bucket_s: float) -> int:
@@ -32,7 +32,7 @@ def bucket_end(now_ns: int, bucket_s: float) -> int:
 
     Rounding up (not down) keeps the newest readings inside the half-open range [start, end).
     """
-    step = max(1, int(bucket_s * NS))
+    step = max(1, int(bucket_s * NS_PER_S))
     return -(-now_ns // step) * step
 
 

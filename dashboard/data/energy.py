@@ -27,15 +27,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from dashboard.data.cache import NS, bucket_end
+from dashboard.data.cache import bucket_end
 from dashboard.data.energy_math import meter_window_energy, power_segments
 from dashboard.data.periods import Periods, local_day, periods, window_offset_ns
 from dashboard.data.source import DataSource
 from stadtpuls.catalogue import PVArray, Role, Sensor
 from stadtpuls.reading import SeriesKey
 from stadtpuls.store.protocol import Aggregate
+from stadtpuls.timebase import NS_PER_S
 
-HOUR_NS = 3_600 * NS
+HOUR_NS = 3_600 * NS_PER_S
 DAY_NS = 24 * HOUR_NS
 _LOOKBACK_NS = 2 * DAY_NS
 _LIVE_BUCKET_S = 60.0
@@ -128,7 +129,7 @@ def power_energy_by_period(
     for key, interval in sensors:
         by_interval.setdefault(interval, []).append(key)
     for interval, keys in by_interval.items():
-        window = max(1, int(interval * NS))
+        window = max(1, int(interval * NS_PER_S))
         # Past ranges never change: split so only today's part is re-read every minute.
         parts = [(p.yesterday_ns - 2 * window, p.today_ns, 1_800.0),
                  (p.today_ns - 2 * window, end, _LIVE_BUCKET_S)]
@@ -140,9 +141,9 @@ def power_energy_by_period(
                 series[key].update(zip(ws.times, ws.values[Aggregate.MEAN], strict=True))
         for key, points in series.items():
             times = sorted(points)
-            wh, mids = power_segments([t / NS for t in times], [points[t] for t in times],
+            wh, mids = power_segments([t / NS_PER_S for t in times], [points[t] for t in times],
                                       interval)
-            mid_ns = [int(m * NS) for m in mids]
+            mid_ns = [int(m * NS_PER_S) for m in mids]
             days = {m: local_day(m, zone) for m in mid_ns}
             values = _assign(list(zip(mid_ns, wh.tolist(), strict=True)), p, days)
             out[key] = PeriodValues(today=values.today, yesterday=values.yesterday)

@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from dashboard.data.cache import NS, bucket_end
+from dashboard.data.cache import bucket_end
 from dashboard.data.periods import window_offset_ns
 from dashboard.data.source import DataSource
 from stadtpuls.reading import SeriesKey
 from stadtpuls.store.protocol import Aggregate
+from stadtpuls.timebase import NS_PER_S
 
 WINDOW_LADDER_S = (60, 300, 900, 3_600, 21_600, 86_400)
 MAX_POINTS = 1_500
@@ -75,16 +76,16 @@ def quick_range(source: DataSource, name: str, interval_s: float) -> tuple[int, 
     span = QUICK_RANGES_S[name]
     window = choose_window_s(span, interval_s)
     end = bucket_end(source.now_ns(), refresh_bucket_s(window))
-    return end - span * NS, end
+    return end - span * NS_PER_S, end
 
 
 def history(
     source: DataSource, key: SeriesKey, start_ns: int, end_ns: int, interval_s: float,
     zone: ZoneInfo,
 ) -> History:
-    span_s = (end_ns - start_ns) / NS
+    span_s = (end_ns - start_ns) / NS_PER_S
     window_s = choose_window_s(span_s, interval_s)
-    window = window_s * NS
+    window = window_s * NS_PER_S
     offset = window_offset_ns(zone, start_ns, window) if window_s >= 3_600 else 0
     ttl = refresh_bucket_s(window_s)
     result = source.reader.aggregate([key], start_ns, end_ns, window, _QUERY_AGGS, ttl_s=ttl,
@@ -99,7 +100,7 @@ def history(
         "t": times,
         **{a.value: np.asarray(ws.values[a] if ws else [], dtype=np.float64) for a in _AGGS},
     })
-    frame = _with_gaps(frame, max(2 * window, int(2 * interval_s * NS) + window))
+    frame = _with_gaps(frame, max(2 * window, int(2 * interval_s * NS_PER_S) + window))
     # Readings sit at their window's start; show them at the middle of the window instead
     # when a window holds many, so a daily mean is drawn at noon, not at midnight.
     shift = window // 2 if window_s > interval_s * 1.5 else 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard.data.cache import NS, bucket_end
+from dashboard.data.cache import bucket_end
 from dashboard.data.energy import SiteEnergy, site_energy
 from dashboard.data.history import history
 from dashboard.data.performance import performance
@@ -22,6 +22,7 @@ from dashboard.data.status import SensorState, Status, sensor_states, status_cou
 from stadtpuls.catalogue import Role
 from stadtpuls.reading import SeriesKey
 from stadtpuls.store.protocol import Aggregate
+from stadtpuls.timebase import NS_PER_S
 from stadtpuls.units import CANONICAL_UNIT
 
 MAX_HEADLINES = 6
@@ -84,7 +85,7 @@ def bikes_today(source: DataSource, site: str, states: list[SensorState]) -> flo
         return None
     p = periods(source.now_ns(), source.zone(site))
     end = bucket_end(source.now_ns(), 60.0)
-    result = source.reader.aggregate(keys, p.today_ns, end, end - p.today_ns + NS,
+    result = source.reader.aggregate(keys, p.today_ns, end, end - p.today_ns + NS_PER_S,
                                      (Aggregate.SUM,), ttl_s=60.0, offset_ns=p.today_ns)
     total = sum(sum(ws.values[Aggregate.SUM]) for ws in result.values())
     return float(total)
@@ -107,7 +108,7 @@ def trend(source: DataSource, site: str, states: list[SensorState]) -> Trend | N
     end = bucket_end(source.now_ns(), 60.0)
     bikes = [s.key for s in _by_role(states, Role.BIKE_COUNT)]
     if bikes:
-        hour = 3_600 * NS
+        hour = 3_600 * NS_PER_S
         result = source.reader.aggregate(bikes, end - end % hour - 23 * hour, end, hour,
                                          (Aggregate.SUM,), ttl_s=60.0)
         series = pd.Series(dtype=float)
@@ -121,7 +122,7 @@ def trend(source: DataSource, site: str, states: list[SensorState]) -> Trend | N
         sensors = [s for s in _by_role(states, role) if s.sensor is not None]
         if sensors and sensors[0].sensor is not None:
             state, sensor = sensors[0], sensors[0].sensor
-            hist = history(source, state.key, end - 86_400 * NS, end, sensor.interval_s,
+            hist = history(source, state.key, end - 86_400 * NS_PER_S, end, sensor.interval_s,
                            source.zone(site))
             frame = hist.frame.set_index("time")[["mean"]].rename(
                 columns={"mean": f"sensor:{sensor.id}"})

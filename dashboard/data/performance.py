@@ -31,11 +31,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dashboard.data.cache import NS, bucket_end
+from dashboard.data.cache import bucket_end
 from dashboard.data.source import DataSource
 from stadtpuls.catalogue import Role, Site
 from stadtpuls.reading import SeriesKey
 from stadtpuls.store.protocol import Aggregate
+from stadtpuls.timebase import NS_PER_S
 
 WINDOW_S = 300
 SPAN_S = 86_400
@@ -122,12 +123,12 @@ def performance(source: DataSource, site_id: str) -> Performance:
 
 def _performance(source: DataSource, site_id: str, end: int) -> Performance:
     site = source.catalogue.sites[site_id]
-    window = WINDOW_S * NS
+    window = WINDOW_S * NS_PER_S
     aligned_end = end - end % window  # whole windows only: the filling one is no dip
-    frame, has_weather = _model_frame(source, site_id, aligned_end - SPAN_S * NS, aligned_end,
+    frame, has_weather = _model_frame(source, site_id, aligned_end - SPAN_S * NS_PER_S, aligned_end,
                                       _BUCKET_S)
     # The baseline changes once a day: key it by the day so it is computed once.
-    day_end = aligned_end - aligned_end % (86_400 * NS) - SPAN_S * NS
+    day_end = aligned_end - aligned_end % (86_400 * NS_PER_S) - SPAN_S * NS_PER_S
     baseline = source.reader.memo(("baseline", site_id, day_end),
                                   lambda: _baselines(source, site_id, day_end), 6 * 3_600.0)
     threshold = source.settings.underperformance_ratio
@@ -152,7 +153,7 @@ def _sums(frame: pd.DataFrame, array_id: str, peak_w: float) -> tuple[float, flo
 
 def _baselines(source: DataSource, site_id: str, end: int) -> dict[str, float]:
     site = source.catalogue.sites[site_id]
-    frame, has_weather = _model_frame(source, site_id, end - BASELINE_DAYS * 86_400 * NS, end,
+    frame, has_weather = _model_frame(source, site_id, end - BASELINE_DAYS * 86_400 * NS_PER_S, end,
                                       6 * 3_600.0)
     if not has_weather:
         return {}
@@ -174,7 +175,7 @@ def _model_frame(source: DataSource, site_id: str, start: int, end: int, ttl_s: 
                  ) -> tuple[pd.DataFrame, bool]:
     """Measured and modelled power per array on 5-minute windows of [start, end)."""
     site = source.catalogue.sites[site_id]
-    window = WINDOW_S * NS
+    window = WINDOW_S * NS_PER_S
     start -= start % window
     weather = {role: next((s for s in site.sensors if s.role is role), None)
                for role in (Role.IRRADIANCE, Role.AIR_TEMPERATURE, Role.WIND_SPEED)}

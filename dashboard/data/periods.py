@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dashboard.data.cache import NS
-from stadtpuls.reading import to_ns
+from stadtpuls.timebase import NS_PER_S, to_ns
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ def local_midnight_ns(day: date, zone: ZoneInfo) -> int:
 
 
 def periods(now_ns: int, zone: ZoneInfo) -> Periods:
-    today = datetime.fromtimestamp(now_ns / NS, tz=zone).date()
+    today = datetime.fromtimestamp(now_ns / NS_PER_S, tz=zone).date()
     return Periods(
         today=today,
         today_ns=local_midnight_ns(today, zone),
@@ -37,11 +36,11 @@ def periods(now_ns: int, zone: ZoneInfo) -> Periods:
 
 
 def local_day(time_ns: int, zone: ZoneInfo) -> date:
-    return datetime.fromtimestamp(time_ns / NS, tz=zone).date()
+    return datetime.fromtimestamp(time_ns / NS_PER_S, tz=zone).date()
 
 
 def window_offset_ns(zone: ZoneInfo, at_ns: int, window_ns: int) -> int:
     """Offset that aligns epoch-based windows of `window_ns` to local time at `at_ns`."""
-    offset = datetime.fromtimestamp(at_ns / NS, tz=zone).utcoffset()
+    offset = datetime.fromtimestamp(at_ns / NS_PER_S, tz=zone).utcoffset()
     seconds = int(offset.total_seconds()) if offset is not None else 0
-    return (-seconds * NS) % window_ns
+    return (-seconds * NS_PER_S) % window_ns

@@ -14,18 +14,22 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard.data.cache import NS, bucket_end
+from dashboard.data.cache import bucket_end
 from dashboard.data.energy_math import meter_increments
-from dashboard.data.source import PIPELINE_SITE, DataSource
+from dashboard.data.source import DataSource
 from dashboard.data.status import latest_readings
+from stadtpuls.pipeline import (
+    COUNTERS,
+    PIPELINE_SITE,
+    PipelineFigure,
+    pipeline_sensor,
+    split_pipeline_sensor,
+)
 from stadtpuls.reading import SeriesKey
 from stadtpuls.store.protocol import Aggregate
+from stadtpuls.timebase import NS_PER_S
 from stadtpuls.units import Quantity
 
-COUNTERS = ("messages_accepted", "messages_rejected", "readings_written",
-            "readings_unregistered", "readings_implausible")
-GAUGES = ("spool_depth", "broker_connected", "store_ok")
-AGE_METRIC = "newest_reading_age"
 SPAN_S = 3_600
 RATE_WINDOW_S = 60
 STALE_AFTER_S = 60.0
@@ -53,26 +57,21 @@ class PipelineView:
     """Columns time (UTC), client, metric, per_s: per-minute rates over the last hour."""
 
 
-def _split(sensor: str) -> tuple[str, str] | None:
-    client, sep, metric = sensor.rpartition("/")
-    return (client, metric) if sep and client else None
-
-
 def pipeline(source: DataSource) -> PipelineView:
     now = source.now_ns()
     latest = {k: r for k, r in latest_readings(source).items() if k.site == PIPELINE_SITE}
-    clients = sorted({parts[0] for k in latest if (parts := _split(k.sensor))})
-    counter_keys = [SeriesKey(PIPELINE_SITE, f"{c}/{m}", Quantity.COUNT)
+    clients = sorted({parts[0] for k in latest if (parts := split_pipeline_sensor(k.sensor))})
+    counter_keys = [SeriesKey(PIPELINE_SITE, pipeline_sensor(c, m), Quantity.COUNT)
                     for c in clients for m in COUNTERS]
     end = bucket_end(now, 10.0)
-    window = RATE_WINDOW_S * NS
+    window = RATE_WINDOW_S * NS_PER_S
     result = source.reader.aggregate(
-        [k for k in counter_keys if k in latest], end - SPAN_S * NS - window, end, window,
+        [k for k in counter_keys if k in latest], end - SPAN_S * NS_PER_S - window, end, window,
         (Aggregate.LAST,), ttl_s=10.0) if clients else {}
     rows: list[dict[str, object]] = []
     rates_now: dict[str, dict[str, float | None]] = {c: {} for c in clients}
     for key, ws in result.items():
-        parts = _split(key.sensor)
+        parts = split_pipeline_sensor(key.sensor)
         if parts is None:
             continue
         client, metric = parts
@@ -81,7 +80,7 @@ def pipeline(source: DataSource) -> PipelineView:
         per_minute: list[tuple[int, float]] = []
         for i, inc in enumerate(increments):
             t = ws.times[i + 1]
-            per_s = inc / ((t - ws.times[i]) / NS)
+            per_s = inc / ((t - ws.times[i]) / NS_PER_S)
             per_minute.append((t, per_s))
             rows.append({"time": t, "client": client, "metric": metric, "per_s": per_s})
         # The newest window is still filling: the last full minute is the one before it.
@@ -92,15 +91,16 @@ def pipeline(source: DataSource) -> PipelineView:
 
     out: list[ClientHealth] = []
     for client in clients:
-        def value(metric: str, quantity: Quantity = Quantity.COUNT,
+        def value(figure: PipelineFigure, quantity: Quantity = Quantity.COUNT,
                   client: str = client) -> float | None:
-            reading = latest.get(SeriesKey(PIPELINE_SITE, f"{client}/{metric}", quantity))
+            reading = latest.get(SeriesKey(PIPELINE_SITE, pipeline_sensor(client, figure),
+                                           quantity))
             return None if reading is None else reading.value
 
         mine = [r for k, r in latest.items() if k.sensor.startswith(f"{client}/")]
         last = max((r.time_ns for r in mine), default=None)
-        connected, store_ok = value("broker_connected"), value("store_ok")
-        reporting = last is not None and (now - last) / NS <= STALE_AFTER_S
+        connected, store_ok = value(PipelineFigure.BROKER_CONNECTED), value(PipelineFigure.STORE_OK)
+        reporting = last is not None and (now - last) / NS_PER_S <= STALE_AFTER_S
         if store_ok is None and reporting:
             # The ingest writes these figures through the store (spooling them while it is
             # down): fresh figures in the store mean its writes get through.
@@ -111,9 +111,9 @@ def pipeline(source: DataSource) -> PipelineView:
             reporting=reporting,
             rates={m: rates_now[client].get(m) for m in COUNTERS},
             totals={m: v for m in COUNTERS if (v := value(m)) is not None},
-            spool_depth=value("spool_depth"),
+            spool_depth=value(PipelineFigure.SPOOL_DEPTH),
             broker_connected=None if connected is None else connected > 0,
             store_ok=None if store_ok is None else store_ok > 0,
-            newest_reading_age_s=value(AGE_METRIC, Quantity.DURATION),
+            newest_reading_age_s=value(PipelineFigure.NEWEST_READING_AGE, Quantity.DURATION),
         ))
     return PipelineView(out, frame)

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from dashboard.data.cache import NS, CachedStore, TTLCache
+from dashboard.data.cache import CachedStore, TTLCache
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.store.protocol import Store
+from stadtpuls.timebase import NS_PER_S
 
 # Umweltbundesamt (UBA), "Entwicklung der spezifischen Treibhausgas-Emissionen des deutschen
 # Strommix in den Jahren 1990 – 2024" (2025): the CO2 emission factor of the German electricity
@@ -17,8 +18,6 @@ from stadtpuls.store.protocol import Store
 # the most recent year the UBA gives. It is the average mix: a conservative measure of what a
 # kWh of PV displaces (the displaced marginal plant usually emits more).
 DEFAULT_GRID_CO2_G_PER_KWH = 363.0
-
-PIPELINE_SITE = "_pipeline"
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class DataSource:
                    settings or DashboardSettings(), clock)
 
     def now_ns(self) -> int:
-        return int(self.clock() * NS)
+        return int(self.clock() * NS_PER_S)
 
     def zone(self, site: str) -> ZoneInfo:
         entry = self.catalogue.sites.get(site)

@@ -20,10 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dashboard.data.cache import NS, bucket_end
-from dashboard.data.source import PIPELINE_SITE, DataSource
+from dashboard.data.cache import bucket_end
+from dashboard.data.source import DataSource
 from stadtpuls.catalogue import Sensor
+from stadtpuls.pipeline import PIPELINE_SITE
 from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.timebase import NS_PER_S
 from stadtpuls.units import Quantity
 
 LATE_FACTOR = 1.25
@@ -89,7 +91,7 @@ def latest_readings(source: DataSource) -> dict[SeriesKey, Reading]:
     """Newest reading of every series (all sites), shared by every page in one bucket."""
     bucket_s = source.settings.live_bucket_s
     end = bucket_end(source.now_ns(), bucket_s)
-    return source.reader.latest(None, end - _RECENT_S * NS, ttl_s=bucket_s)
+    return source.reader.latest(None, end - _RECENT_S * NS_PER_S, ttl_s=bucket_s)
 
 
 def _all_time_latest(source: DataSource) -> dict[SeriesKey, Reading]:
@@ -98,7 +100,7 @@ def _all_time_latest(source: DataSource) -> dict[SeriesKey, Reading]:
 
 def counts_24h(source: DataSource) -> dict[SeriesKey, int]:
     end = bucket_end(source.now_ns(), _COUNTS_BUCKET_S)
-    return source.reader.counts(end - 86_400 * NS, end, None, ttl_s=_COUNTS_BUCKET_S)
+    return source.reader.counts(end - 86_400 * NS_PER_S, end, None, ttl_s=_COUNTS_BUCKET_S)
 
 
 def sensor_states(
@@ -119,7 +121,7 @@ def sensor_states(
     counts = counts_24h(source) if with_completeness else {}
 
     def age(reading: Reading | None) -> float | None:
-        return None if reading is None else max(0.0, (now - reading.time_ns) / NS)
+        return None if reading is None else max(0.0, (now - reading.time_ns) / NS_PER_S)
 
     states: list[SensorState] = []
     attached: set[SeriesKey] = set()

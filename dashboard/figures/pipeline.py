@@ -9,10 +9,11 @@ import plotly.graph_objects as go
 
 from dashboard.figures import theme
 from dashboard.i18n import t
+from stadtpuls.pipeline import PipelineFigure
 
-_METRICS = (("messages_accepted", "pipeline.messages", theme.SERIES[0]),
-            ("readings_written", "pipeline.readings", theme.SERIES[2]),
-            ("messages_rejected", "pipeline.rejected", theme.ALARM))
+_METRICS = ((PipelineFigure.MESSAGES_ACCEPTED, "pipeline.messages", theme.SERIES[0]),
+            (PipelineFigure.READINGS_WRITTEN, "pipeline.readings", theme.SERIES[2]),
+            (PipelineFigure.MESSAGES_REJECTED, "pipeline.rejected", theme.ALARM))
 
 
 def rates_figure(frame: pd.DataFrame, zone: ZoneInfo, lang: str) -> go.Figure:

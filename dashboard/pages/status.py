@@ -11,6 +11,7 @@ from dashboard.data.pipeline import ClientHealth, pipeline
 from dashboard.figures.pipeline import rates_figure
 from dashboard.i18n import t
 from dashboard.ui import alert_slot, guarded, kpi, page_head, register_page, tick
+from stadtpuls.pipeline import PipelineFigure
 
 register_page(__name__, path="/status", name="Pipeline", title="Stadtpuls – Pipeline",
                    order=4, nav_key="nav.status")
@@ -46,13 +47,13 @@ def client_card(client: ClientHealth, now_ns: int, lang: str) -> html.Section:
     store, store_tone = _flag(client.store_ok, "pipeline.reachable", "pipeline.unreachable",
                               lang)
 
-    def rate(metric: str) -> str:
+    def rate(metric: PipelineFigure) -> str:
         return i18n.fmt_number(client.rates.get(metric), lang, 1)
 
-    def total(metric: str) -> str:
+    def total(metric: PipelineFigure) -> str:
         return i18n.fmt_number(client.totals.get(metric), lang)
 
-    rejected = client.rates.get("messages_rejected")
+    rejected = client.rates.get(PipelineFigure.MESSAGES_REJECTED)
     spool = client.spool_depth
     newest = client.newest_reading_age_s
     return html.Section([
@@ -62,9 +63,9 @@ def client_card(client: ClientHealth, now_ns: int, lang: str) -> html.Section:
                       else "pill pill-silent"),
         ], className="card-head"),
         html.Div([
-            kpi(t("pipeline.messages", lang), rate("messages_accepted"), big=True),
-            kpi(t("pipeline.readings", lang), rate("readings_written"), big=True),
-            kpi(t("pipeline.rejected", lang), rate("messages_rejected"), big=True,
+            kpi(t("pipeline.messages", lang), rate(PipelineFigure.MESSAGES_ACCEPTED), big=True),
+            kpi(t("pipeline.readings", lang), rate(PipelineFigure.READINGS_WRITTEN), big=True),
+            kpi(t("pipeline.rejected", lang), rate(PipelineFigure.MESSAGES_REJECTED), big=True,
                 tone="bad" if rejected else None),
             kpi(t("pipeline.spool", lang), i18n.fmt_number(spool, lang), big=True,
                 tone="warn" if spool else None),
@@ -74,10 +75,11 @@ def client_card(client: ClientHealth, now_ns: int, lang: str) -> html.Section:
             kpi(t("pipeline.broker", lang), broker, big=True, tone=broker_tone),
             kpi(t("pipeline.store", lang), store, big=True, tone=store_tone),
         ], className="kpi-row"),
-        html.P(t("pipeline.totals", lang, accepted=total("messages_accepted"),
-                 written=total("readings_written"), rejected=total("messages_rejected"),
-                 unregistered=total("readings_unregistered"),
-                 implausible=total("readings_implausible")), className="footnote"),
+        html.P(t("pipeline.totals", lang, accepted=total(PipelineFigure.MESSAGES_ACCEPTED),
+                 written=total(PipelineFigure.READINGS_WRITTEN),
+                 rejected=total(PipelineFigure.MESSAGES_REJECTED),
+                 unregistered=total(PipelineFigure.READINGS_UNREGISTERED),
+                 implausible=total(PipelineFigure.READINGS_IMPLAUSIBLE)), className="footnote"),
     ], className="card", id=f"ingest-{client.client}")
 
 

@@ -1,7 +1,7 @@
 """Payload decoders by name; the names are the catalogue's `decoder` values.
 
 Each decoder is a pure function `(topic, payload, received_at_ns) -> list[Sample]` that
-raises `DecodeError` for malformed input (see `ingest.decoders.sample`). To add a format,
+raises `DecodeError` for malformed input (see `ingest.decoders.contract`). To add a format,
 write a module with such a function, register it here and add its name to the catalogue's
 `DecoderName`; a test keeps the two in step.
 """
@@ -9,9 +9,15 @@ write a module with such a function, register it here and add its name to the ca
 from __future__ import annotations
 
 from ingest.decoders import json_decoder, raw, senml, ttn_v3
-from ingest.decoders.sample import DecodeError, Decoder, Sample
+from ingest.decoders.contract import (
+    DecodeError,
+    PayloadDecoder,
+    ReadingDecoder,
+    Rejected,
+    Sample,
+)
 
-DECODERS: dict[str, Decoder] = {
+DECODERS: dict[str, PayloadDecoder] = {
     "json": json_decoder.decode,
     "raw": raw.decode,
     "senml": senml.decode,
@@ -19,7 +25,7 @@ DECODERS: dict[str, Decoder] = {
 }
 
 
-def get_decoder(name: str) -> Decoder:
+def get_decoder(name: str) -> PayloadDecoder:
     """The decoder registered as `name`, or a ValueError listing the known names."""
     try:
         return DECODERS[name]
@@ -28,4 +34,5 @@ def get_decoder(name: str) -> Decoder:
         raise ValueError(f"unknown decoder {name!r}; known decoders: {known}") from None
 
 
-__all__ = ["DECODERS", "DecodeError", "Decoder", "Sample", "get_decoder"]
+__all__ = ["DECODERS", "DecodeError", "PayloadDecoder", "ReadingDecoder", "Rejected", "Sample",
+           "get_decoder"]

@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 import json.scanner
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-from ingest.decoders.sample import DecodeError
+from ingest.decoders.contract import DecodeError
+from stadtpuls.timebase import EPOCH, MAX_NS, NS_PER_S
 from stadtpuls.units import Quantity
 
 QUANTITY_NAMES: frozenset[str] = frozenset(q.value for q in Quantity)
 
-_NS_PER_S = 1_000_000_000
-# Stores keep time as signed 64-bit nanoseconds (InfluxDB, SQLite INTEGER): 1677-09-21 to
-# 2262-04-11. Checking in seconds first keeps a huge float from overflowing on the way.
-_MAX_NS = 2**63 - 1
-_MAX_S = _MAX_NS / _NS_PER_S
+# Checking in seconds first keeps a huge float from overflowing on the way to ns.
+_MAX_S = MAX_NS / NS_PER_S
 
 # Epoch numbers in JSON `ts`: below 1e11 they are seconds (1e11 s is the year 5138), below
 # 1e14 milliseconds (1e11 ms is 1973-03-03, 1e14 ms the year 5138 again). Anything larger
@@ -25,7 +23,6 @@ _MAX_S = _MAX_NS / _NS_PER_S
 EPOCH_MS_FROM = 1e11
 EPOCH_MS_UNTIL = 1e14
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -122,12 +119,12 @@ def seconds_to_ns(seconds: float, what: str) -> int:
         raise DecodeError(f"{what} {show(seconds)} s is outside the storable range "
                           "(1677..2262)")
     if type(seconds) is int:
-        return seconds * _NS_PER_S
+        return seconds * NS_PER_S
     return round(seconds * 1e6) * 1000
 
 
 def check_ns(time_ns: int, what: str) -> int:
-    if not -_MAX_NS <= time_ns <= _MAX_NS:
+    if not -MAX_NS <= time_ns <= MAX_NS:
         raise DecodeError(f"{what} is outside the storable range (1677..2262)")
     return time_ns
 
@@ -142,7 +139,7 @@ def iso_to_ns(text: str, what: str) -> int:
     if when.utcoffset() is None:
         raise DecodeError(f"{what} {show(text)} has no UTC offset; append 'Z' or '+02:00'")
     # Same result as stadtpuls.reading.to_ns, in one timedelta division (a hot path).
-    return check_ns((when - _EPOCH) // _MICROSECOND * 1000, what)
+    return check_ns((when - EPOCH) // _MICROSECOND * 1000, what)
 
 
 def json_ts_to_ns(ts: object, what: str = "'ts'") -> int:
@@ -159,19 +156,3 @@ def json_ts_to_ns(ts: object, what: str = "'ts'") -> int:
                           "milliseconds; send one of those or ISO 8601")
     raise DecodeError(f"{what} is {kind(ts)}; send ISO 8601 or epoch seconds/milliseconds")
 
-
-def stadtpuls_topic(topic: str) -> tuple[str, str] | None:
-    """(site, last level) of `stadtpuls/<site>/<x>`, else None."""
-    parts = topic.split("/")
-    if len(parts) == 3 and parts[0] == "stadtpuls" and parts[1] and parts[2]:
-        return parts[1], parts[2]
-    return None
-
-
-def ttn_topic(topic: str) -> tuple[str, str] | None:
-    """(application id, device id) of `v3/<app>@<tenant>/devices/<device>/up`, else None."""
-    parts = topic.split("/")
-    if (len(parts) == 5 and parts[0] == "v3" and parts[2] == "devices" and parts[4] == "up"
-            and parts[1] and parts[3]):
-        return parts[1].partition("@")[0], parts[3]
-    return None

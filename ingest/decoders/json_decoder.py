@@ -27,9 +27,9 @@ from ingest.decoders.common import (
     number,
     optional_str,
     show,
-    stadtpuls_topic,
 )
-from ingest.decoders.sample import DecodeError, Sample
+from ingest.decoders.contract import DecodeError, Sample
+from stadtpuls.topics import parse_stadtpuls_topic
 
 _SINGLE_KEYS = frozenset({"value", "ts", "unit", "quantity"})
 
@@ -37,7 +37,7 @@ _SINGLE_KEYS = frozenset({"value", "ts", "unit", "quantity"})
 def topic_identity(topic: str) -> tuple[str | None, str]:
     """(site, sensor) from `stadtpuls/<site>/<sensor>`; for a custom catalogue topic the
     site is unknown here and the last level stands in for the sensor."""
-    parsed = stadtpuls_topic(topic)
+    parsed = parse_stadtpuls_topic(topic)
     if parsed is not None:
         return parsed
     return None, topic.rsplit("/", 1)[-1]

@@ -15,8 +15,8 @@ import re
 
 from ingest.decoders import json_decoder
 from ingest.decoders.common import number, show
+from ingest.decoders.contract import DecodeError, Sample
 from ingest.decoders.json_decoder import topic_identity
-from ingest.decoders.sample import DecodeError, Sample
 
 _NUMBER = re.compile(rb"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
 

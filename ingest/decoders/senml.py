@@ -36,9 +36,9 @@ from ingest.decoders.common import (
     number,
     seconds_to_ns,
     show,
-    stadtpuls_topic,
 )
-from ingest.decoders.sample import DecodeError, Sample
+from ingest.decoders.contract import DecodeError, Sample
+from stadtpuls.topics import SENML_URN_PREFIX, parse_stadtpuls_topic
 
 _BASE = frozenset({"bn", "bt", "bu", "bv", "bs", "bver"})
 # Records with only these labels take the fast path: a numeric value, nothing to skip.
@@ -47,7 +47,6 @@ _OTHER_VALUES = ("vs", "vb", "vd")
 _KNOWN = _PLAIN | {"s", *_OTHER_VALUES}
 _SUPPORTED_VERSION = 10
 _RELATIVE_BELOW = 2**28
-_URN = "urn:dev:stadtpuls:"
 # RFC 8428 §4.5.1: the characters a resolved name may use, and how it must start.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9:./_-]*")
 
@@ -59,7 +58,7 @@ def decode(topic: str, payload: bytes, received_at_ns: int) -> list[Sample]:
                           "wrap the record in [ ]")
     if not pack:
         raise DecodeError("the SenML pack is empty")
-    parsed = stadtpuls_topic(topic)
+    parsed = parse_stadtpuls_topic(topic)
     topic_site = parsed[0] if parsed is not None else None
     try:
         samples = _resolve(pack, topic_site, received_at_ns)
@@ -222,10 +221,10 @@ def _identity(name: str) -> tuple[str | None, str]:
     if _NAME.fullmatch(name) is None:
         raise DecodeError(f"name {show(name)} uses characters RFC 8428 §4.5.1 does not allow "
                           "(A-Z a-z 0-9 - : . / _, starting with a letter or digit)")
-    if name.startswith(_URN):
-        site, _, sensor = name[len(_URN):].partition(":")
+    if name.startswith(SENML_URN_PREFIX):
+        site, _, sensor = name[len(SENML_URN_PREFIX):].partition(":")
         if not site or not sensor or ":" in sensor:
-            raise DecodeError(f"name {show(name)} is not urn:dev:stadtpuls:<site>:<sensor>")
+            raise DecodeError(f"name {show(name)} is not {SENML_URN_PREFIX}<site>:<sensor>")
         return site, sensor
     return None, name
 

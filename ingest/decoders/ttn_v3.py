@@ -28,9 +28,9 @@ from ingest.decoders.common import (
     load_json,
     number,
     show,
-    ttn_topic,
 )
-from ingest.decoders.sample import DecodeError, Sample
+from ingest.decoders.contract import DecodeError, Sample
+from stadtpuls.topics import parse_ttn_topic
 
 NO_DECODED_PAYLOAD = ("no decoded_payload: configure a payload formatter in The Things "
                       "Stack")
@@ -80,7 +80,7 @@ def _ids(message: dict[str, Any], topic: str) -> tuple[str, str]:
         raise DecodeError(f"'end_device_ids.device_id' is {kind(device)}, not a device id")
     app_ids = ids.get("application_ids")
     app = app_ids.get("application_id") if type(app_ids) is dict else None
-    from_topic = ttn_topic(topic)
+    from_topic = parse_ttn_topic(topic)
     if from_topic is not None:
         topic_app, topic_device = from_topic
         if topic_device != device:

@@ -16,6 +16,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from stadtpuls.topics import sensor_topic
 from stadtpuls.units import Quantity, UnitError, converter
 
 Identifier = Annotated[
@@ -236,7 +237,7 @@ class Catalogue(_Model):
     @staticmethod
     def topic_of(site: str, sensor: Sensor) -> str:
         """The MQTT topic a sensor publishes on (ARCHITECTURE.md §7 default layout)."""
-        return sensor.topic or f"stadtpuls/{site}/{sensor.id}"
+        return sensor.topic or sensor_topic(site, sensor.id)
 
 
 def _unique(what: str, ids: list[str]) -> None:
