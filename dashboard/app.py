@@ -23,13 +23,13 @@ from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.i18n import t
 from dashboard.ui import aria, now_text
 from stadtpuls.catalogue import Catalogue
-from stadtpuls.store.protocol import Store
+from stadtpuls.store.protocol import StoreReader
 
 _HERE = Path(__file__).parent
 
 
 def create_app(
-    store: Store,
+    store: StoreReader,
     catalogue: Catalogue,
     settings: DashboardSettings | None = None,
     *,
