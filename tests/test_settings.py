@@ -139,8 +139,8 @@ def test_bad_ingest_environment_names_the_variable(
 
 _ROOT = Path(__file__).resolve().parents[1]
 _PRODUCT = ("stadtpuls", "ingest", "dashboard", "simulators", "demo")
-# Not yet moved: the simulators take their --mqtt-url default from the environment themselves
-# (issue 8 point 5; the fix is `settings.mqtt_url(args)`). Remove the entry with that fix.
+
+
 def test_only_the_settings_module_reads_stadtpuls_variables() -> None:
     reads = re.compile(r"(environ\.get|getenv|environ\[)\(?\s*f?[\"']STADTPULS_")
     offenders = sorted(
