@@ -23,6 +23,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from stadtpuls.testing.servers import MOSQUITTO_BINARY, BinaryNotFoundError, free_port
+from stadtpuls.testing.servers import _terminate as stop_process  # SIGTERM, then SIGKILL
+
+__all__ = ["SHIPPED_ACL", "SHIPPED_CONF", "SecureBroker", "read_conf", "stop_process"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_CONF = ROOT / "config" / "mosquitto" / "mosquitto.conf"
@@ -159,13 +162,8 @@ class SecureBroker:
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if proc is not None:
+            stop_process(proc)
 
     def close(self) -> None:
         self.stop()

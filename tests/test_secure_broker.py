@@ -13,14 +13,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import _missing
 from paho.mqtt.client import Client
 from paho.mqtt.enums import CallbackAPIVersion
-from secure_broker import SecureBroker
+from secure_broker import SecureBroker, stop_process
+from test_ingest_integration import wait_for
 
 from ingest.loadgen import json_payload, json_topic, site_yaml, write_catalogue
 from stadtpuls.store.sqlite import SQLiteStore
@@ -32,14 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # Users of the shipped ACL, plus one for a second site in the same style.
 USERS = {"ingest": "ingest-test-pw", "stuehlinger": "site-test-pw", "nord": "nord-test-pw"}
 ACL_EXTRA = "\nuser nord\ntopic write stadtpuls/nord/#\n"
-
-
-def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -134,12 +127,7 @@ def test_ingest_over_mqtts_stores_only_what_the_acl_allows(broker: SecureBroker,
         finally:
             store.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def _health(port: int) -> dict[str, object]:
