@@ -116,7 +116,8 @@ class SecureBroker:
         acl = workdir / "acl"
         acl.write_text(SHIPPED_ACL.read_text() + acl_extra)
         _, listeners = read_conf()
-        ports = {listener.port: free_port() for listener in listeners}
+        # The shipped listener's port -> this broker's port for it.
+        self.ports = ports = {listener.port: free_port() for listener in listeners}
         self.tls_port = next(ports[lst.port] for lst in listeners if "certfile" in lst.options)
         (workdir / "data").mkdir(exist_ok=True)
         paths = {"/mosquitto/config/passwd": str(passwd), "/mosquitto/config/acl": str(acl),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import _missing
 from paho.mqtt.client import Client
 from paho.mqtt.enums import CallbackAPIVersion
@@ -85,6 +87,20 @@ def test_anonymous_client_is_refused(broker: SecureBroker) -> None:
     client.loop_stop()
     # paho reports the MQTT 3.1.1 CONNACK code 5 as the MQTT 5 reason 135, "Not authorized".
     assert code == 135
+
+
+def test_the_compose_healthcheck_passes_against_the_shipped_config(broker: SecureBroker
+                                                                   ) -> None:
+    check = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    cmd = check["services"]["mosquitto"]["healthcheck"]["test"]
+    assert cmd[0] == "CMD"
+    if shutil.which(cmd[1]) is None:
+        _missing(BinaryNotFoundError(cmd[1], "mosquitto-clients"))
+    port = cmd.index("-p") + 1
+    cmd[port] = str(broker.ports[int(cmd[port])])
+    args = [arg.replace("$$", "$") for arg in cmd[1:]]  # compose's escape for a literal $
+    done = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
 
 
 def test_ingest_over_mqtts_stores_only_what_the_acl_allows(broker: SecureBroker,
