@@ -361,7 +361,7 @@ def test_summary_table(capsys: pytest.CaptureFixture[str]) -> None:
 def test_unreachable_broker_is_one_line_without_traceback(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from stadtpuls.testing.servers import free_port
+    from testkit.servers import free_port
 
     url = f"mqtt://127.0.0.1:{free_port()}"
     code = cli.main(["simulate", "--catalogue", str(CATALOGUE), "--mqtt-url", url,

@@ -1,7 +1,7 @@
 """Real Mosquitto and InfluxDB servers for tests, each in its own temp dir on free ports.
 
 Both use Debian's binaries (``apt-get install mosquitto influxdb``). InfluxDB 1.6.7 is put
-behind :class:`~stadtpuls.testing.influx_adapter.V2WriteAdapter` so the product can use the
+behind :class:`~testkit.influx_adapter.V2WriteAdapter` so the product can use the
 ``/api/v2/write`` route it uses against InfluxDB 2.x in production.
 """
 
@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 from paho.mqtt.client import Client
 from paho.mqtt.enums import CallbackAPIVersion
 
-from stadtpuls.testing.influx_adapter import V2WriteAdapter
+from testkit.influx_adapter import V2WriteAdapter
 
 __all__ = [
     "INFLUXD_BINARY",
