@@ -22,8 +22,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from stadtpuls.testing.servers import MOSQUITTO_BINARY, BinaryNotFoundError, free_port
-from stadtpuls.testing.servers import _terminate as stop_process  # SIGTERM, then SIGKILL
+from testkit.process import BinaryNotFoundError, free_port
+from testkit.process import terminate as stop_process  # SIGTERM, then SIGKILL
+from testkit.servers import MOSQUITTO_BINARY
 
 __all__ = ["SHIPPED_ACL", "SHIPPED_CONF", "SecureBroker", "read_conf", "stop_process"]
 

@@ -25,9 +25,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from secure_broker import SecureBroker, stop_process
 from test_ingest_integration import wait_for
 
-from ingest.loadgen import json_payload, json_topic, site_yaml, write_catalogue
 from stadtpuls.store.sqlite import SQLiteStore
-from stadtpuls.testing.servers import BinaryNotFoundError, free_port
+from testkit.loadgen import json_payload, json_topic, site_yaml, write_catalogue
+from testkit.process import BinaryNotFoundError, free_port
 
 pytestmark = [pytest.mark.integration]
 

@@ -18,6 +18,11 @@ from stadtpuls.catalogue.models import Catalogue
 
 Loc = tuple[str | int, ...]
 
+# The Rathaus im Stühlinger catalogue shipped inside the package (a link to
+# config/stuehlinger.yaml in the checkout; the wheel holds a copy), so the demo also runs
+# from an installed package outside a checkout.
+BUNDLED_CATALOGUE = Path(__file__).with_name("stuehlinger.yaml")
+
 
 @dataclass(frozen=True)
 class Problem:
