@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from stadtpuls.settings import DEFAULT_CATALOGUE, add_catalogue_argument, catalogue_path
+from stadtpuls.settings import add_catalogue_argument, catalogue_path
 
 if TYPE_CHECKING:
     from stadtpuls.catalogue import Catalogue
@@ -58,11 +58,8 @@ def run(args: argparse.Namespace) -> int:
                         datefmt="%H:%M:%S")
     from simulators.timespec import parse_duration
     from stadtpuls.catalogue import CatalogueError, load_catalogue
-    from stadtpuls.catalogue.loader import BUNDLED_CATALOGUE
 
     catalogue_file = catalogue_path(args)
-    if catalogue_file == Path(DEFAULT_CATALOGUE) and not catalogue_file.exists():
-        catalogue_file = BUNDLED_CATALOGUE  # installed, and run outside a checkout
     try:
         catalogue = load_catalogue(catalogue_file)
     except CatalogueError as exc:

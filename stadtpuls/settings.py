@@ -119,8 +119,16 @@ def add_data_dir_argument(parser: argparse.ArgumentParser | argparse._ArgumentGr
 
 
 def catalogue_path(args: argparse.Namespace) -> Path:
-    return Path(_pick(getattr(args, "catalogue", None), "STADTPULS_CATALOGUE",
-                      DEFAULT_CATALOGUE))
+    """The catalogue file; by default the checkout's, else (installed, run elsewhere) the
+    copy shipped in the wheel, so every command works from a plain `pip install`."""
+    given = _pick(getattr(args, "catalogue", None), "STADTPULS_CATALOGUE", "")
+    if given:
+        return Path(given)
+    if not Path(DEFAULT_CATALOGUE).exists():
+        from stadtpuls.catalogue.loader import BUNDLED_CATALOGUE
+
+        return BUNDLED_CATALOGUE
+    return Path(DEFAULT_CATALOGUE)
 
 
 def parse_mqtt_url(url: str) -> MqttSettings:

@@ -40,6 +40,19 @@ def test_defaults() -> None:
     assert st.catalogue_path(_args()) == Path("config/stuehlinger.yaml")
 
 
+def test_default_catalogue_outside_a_checkout_is_the_shipped_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stadtpuls.catalogue.loader import BUNDLED_CATALOGUE
+
+    monkeypatch.chdir(tmp_path)
+    assert st.catalogue_path(_args()) == BUNDLED_CATALOGUE
+    # A catalogue the operator names is never swapped for the shipped one.
+    assert st.catalogue_path(_args(catalogue="config/stuehlinger.yaml")) == Path(
+        "config/stuehlinger.yaml")
+    monkeypatch.setenv("STADTPULS_CATALOGUE", "mine.yaml")
+    assert st.catalogue_path(_args()) == Path("mine.yaml")
+
+
 def test_flag_beats_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STADTPULS_MQTT_URL", "mqtt://env-host:1884")
     assert st.mqtt_settings(_args()).host == "env-host"
