@@ -1,4 +1,5 @@
-"""Ingest delivery logic without a broker: batcher, spool, drainer, dead letters, health.
+"""Ingest delivery logic without a broker: batch builder, delivery, spool, drainer, dead
+letters, health.
 
 The store is a real `SQLiteStore`; failures come from `FailingStore`, a wrapper that puts it
 into a failing state on demand (down: StoreUnavailable; a refused sensor: StoreRejected), the
@@ -18,14 +19,17 @@ from pathlib import Path
 
 import pytest
 
-from ingest.batcher import Batcher, InboundMessage, RateLimitedLog, StoreHealth, isolate_rejected
+from ingest.batching import Batch, BatchBuilder
 from ingest.deadletter import DeadLetterStore, NewDeadLetter
 from ingest.decoders.contract import Rejected
+from ingest.delivery import Delivery, RateLimitedLog
 from ingest.drainer import Drainer
-from ingest.health import HealthServer
+from ingest.health import HealthServer, StoreHealth
+from ingest.inbound import InboundMessage
 from ingest.metrics import IngestMetrics
 from ingest.spool import SourceMessage, Spool, SpooledBatch, decode_batch, encode_batch
 from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.refusal import isolate_rejected
 from stadtpuls.store import StoreRejected, StoreUnavailable
 from stadtpuls.store.sqlite import SQLiteStore
 from stadtpuls.units import Quantity
@@ -90,12 +94,23 @@ class Rig:
         self.acked: list[int] = []
         self.drainer = Drainer(self.spool, self.store, self.dead, self.metrics, self.health,
                                batch_size=batch_size)
-        self.batcher = Batcher(TinyDecoder(known), self.store, self.spool, self.dead,
-                               self.metrics, self.ack, store_health=self.health,
-                               batch_size=batch_size, batch_ms=50)
+        self.builder = BatchBuilder(TinyDecoder(known), batch_size=batch_size, batch_ms=50)
+        self.delivery = Delivery(self.store, self.spool, self.dead, self.metrics, self.health)
+        self._held: Batch | None = None  # taken but not yet durable
 
-    def ack(self, messages: Sequence[InboundMessage]) -> None:
-        self.acked += [m.mid for m in messages if m.qos]
+    def flush(self) -> bool:
+        """Take the batch and deliver it, as the service's writer does; a batch that cannot
+        be made durable is kept and retried first. Acks what delivery returns."""
+        if self._held is None:
+            self._held = self.builder.take()
+        if self._held is None:
+            return True
+        ackable = self.delivery.deliver(self._held)
+        if ackable is None:
+            return False
+        self._held = None
+        self.acked += [m.mid for m in ackable if m.qos]
+        return True
 
     def stored(self, sensor: str | None = None) -> int:
         counts = self.store.counts(0, 2**62, site=SITE)
@@ -122,14 +137,14 @@ def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-# --- batcher ---------------------------------------------------------------------------------
+# --- batch builder and delivery ------------------------------------------------------------------
 
 
 def test_flush_writes_then_acks_in_receive_order(rig: Rig) -> None:
     for i in range(10):
-        rig.batcher.add(msg(100 - i, payload("a", i)))
+        rig.builder.add(msg(100 - i, payload("a", i)))
     assert rig.acked == []
-    assert rig.batcher.flush()
+    assert rig.flush()
     assert rig.acked == [100 - i for i in range(10)]
     assert rig.stored("a") == 10
     assert rig.metrics.registry.get_sample_value(
@@ -137,19 +152,19 @@ def test_flush_writes_then_acks_in_receive_order(rig: Rig) -> None:
 
 
 def test_batch_is_due_by_size_or_age(rig: Rig) -> None:
-    rig.batcher.add(msg(1, payload("a", 0)))
-    assert not rig.batcher.due(time.monotonic())
-    assert rig.batcher.due(time.monotonic() + 0.06)
+    rig.builder.add(msg(1, payload("a", 0)))
+    assert not rig.builder.due(time.monotonic())
+    assert rig.builder.due(time.monotonic() + 0.06)
     for i in range(1, 100):
-        rig.batcher.add(msg(1 + i, payload("a", i)))
-    assert rig.batcher.due(time.monotonic())
+        rig.builder.add(msg(1 + i, payload("a", i)))
+    assert rig.builder.due(time.monotonic())
 
 
 def test_rejected_message_is_dead_lettered_and_acked_in_order(rig: Rig) -> None:
-    rig.batcher.add(msg(1, payload("a", 1)))
-    rig.batcher.add(msg(2, b"\x00 not json", topic="t/broken"))
-    rig.batcher.add(msg(3, payload("a", 3)))
-    assert rig.batcher.flush()
+    rig.builder.add(msg(1, payload("a", 1)))
+    rig.builder.add(msg(2, b"\x00 not json", topic="t/broken"))
+    rig.builder.add(msg(3, payload("a", 3)))
+    assert rig.flush()
     assert rig.acked == [1, 2, 3]
     [letter] = rig.dead.newest()
     assert (letter.topic, letter.payload) == ("t/broken", b"\x00 not json")
@@ -160,14 +175,14 @@ def test_rejected_message_is_dead_lettered_and_acked_in_order(rig: Rig) -> None:
 def test_store_down_spools_acks_and_drains_in_order(rig: Rig) -> None:
     rig.store.down = True
     for i in range(5):
-        rig.batcher.add(msg(i + 1, payload("a", 0, value=i)))  # same identity, new values
-        assert rig.batcher.flush()
+        rig.builder.add(msg(i + 1, payload("a", 0, value=i)))  # same identity, new values
+        assert rig.flush()
     assert rig.acked == [1, 2, 3, 4, 5]
     assert rig.spool.batches == 5 and rig.spool.depth == 5
     assert not rig.health.ok
     calls = rig.store.write_calls
-    rig.batcher.add(msg(6, payload("a", 1)))
-    assert rig.batcher.flush()
+    rig.builder.add(msg(6, payload("a", 1)))
+    assert rig.flush()
     assert rig.store.write_calls == calls, "must not write past older spooled batches"
     rig.store.down = False
     rig.drainer.start()
@@ -182,11 +197,11 @@ def test_store_down_spools_acks_and_drains_in_order(rig: Rig) -> None:
 def test_last_received_value_wins_across_an_outage(rig: Rig) -> None:
     rig.store.down = True
     for i, value in enumerate([1.0, 2.0, 3.0]):
-        rig.batcher.add(msg(i + 1, payload("a", 0, value=value)))
-        assert rig.batcher.flush()
+        rig.builder.add(msg(i + 1, payload("a", 0, value=value)))
+        assert rig.flush()
     rig.store.down = False
-    rig.batcher.add(msg(9, payload("a", 0, value=4.0)))
-    assert rig.batcher.flush()  # goes behind the spooled ones
+    rig.builder.add(msg(9, payload("a", 0, value=4.0)))
+    assert rig.flush()  # goes behind the spooled ones
     rig.drainer.start()
     wait_for(rig.spool.is_empty)
     assert rig.store.latest(SITE)[SeriesKey(SITE, "a", Quantity.COUNT)].value == 4.0
@@ -197,17 +212,17 @@ def test_full_spool_stops_acking_until_the_drainer_makes_room(tmp_path: Path) ->
     try:
         r.store.down = True
         for i in range(2):
-            r.batcher.add(msg(10 + i, payload("a", i)))
-        assert r.batcher.flush()
-        r.batcher.add(msg(12, payload("a", 2)))
-        r.batcher.add(msg(13, payload("a", 3)))
-        assert not r.batcher.flush(), "3 readings max: the second batch must wait"
+            r.builder.add(msg(10 + i, payload("a", i)))
+        assert r.flush()
+        r.builder.add(msg(12, payload("a", 2)))
+        r.builder.add(msg(13, payload("a", 3)))
+        assert not r.flush(), "3 readings max: the second batch must wait"
         assert r.acked == [10, 11]
-        assert not r.batcher.flush()
+        assert not r.flush()
         r.store.down = False
         r.drainer.start()
         wait_for(r.spool.is_empty)
-        assert r.batcher.flush()
+        assert r.flush()
         assert r.acked == [10, 11, 12, 13]
         wait_for(lambda: r.stored("a") == 4)
     finally:
@@ -218,8 +233,8 @@ def test_store_rejected_readings_are_isolated_and_dead_lettered(rig: Rig) -> Non
     rig.store.refused_sensors = {"bad"}
     for i in range(40):
         sensor = "bad" if i in (7, 23) else "a"
-        rig.batcher.add(msg(i + 1, payload(sensor, i)))
-    assert rig.batcher.flush()
+        rig.builder.add(msg(i + 1, payload(sensor, i)))
+    assert rig.flush()
     assert rig.acked == list(range(1, 41))
     assert rig.stored("a") == 38 and rig.stored("bad") == 0
     letters = rig.dead.newest()
@@ -240,9 +255,9 @@ def test_isolate_rejected_finds_every_refused_reading(tmp_path: Path) -> None:
 
 def test_spooled_batch_refused_later_is_dead_lettered_from_the_spool(rig: Rig) -> None:
     rig.store.down = True
-    rig.batcher.add(msg(1, payload("a", 1)))
-    rig.batcher.add(msg(2, payload("bad", 2), topic="t/bad"))
-    assert rig.batcher.flush()
+    rig.builder.add(msg(1, payload("a", 1)))
+    rig.builder.add(msg(2, payload("bad", 2), topic="t/bad"))
+    assert rig.flush()
     rig.store.down = False
     rig.store.refused_sensors = {"bad"}
     rig.drainer.start()
@@ -253,10 +268,10 @@ def test_spooled_batch_refused_later_is_dead_lettered_from_the_spool(rig: Rig) -
 
 
 def test_pipeline_readings_take_the_same_path(rig: Rig) -> None:
-    rig.batcher.add(msg(1, payload("a", 1)))
-    assert rig.batcher.flush()
-    rig.batcher.add_internal(rig.metrics.pipeline_readings("me", T0))
-    assert rig.batcher.flush()
+    rig.builder.add(msg(1, payload("a", 1)))
+    assert rig.flush()
+    rig.builder.add_internal(rig.metrics.pipeline_readings("me", T0))
+    assert rig.flush()
     figures = {k.sensor: n for k, n in rig.store.counts(0, 2**62, "_pipeline").items()}
     assert "me/messages_accepted" in figures and "me/readings_written" in figures
     latest = rig.store.latest("_pipeline")
