@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ingest.decoders.contract import ReadingDecoder, Rejected
 from ingest.inbound import INTERNAL, InboundMessage
 from stadtpuls.reading import Reading
+from stadtpuls.refusal import origins_from_counts
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Batch:
 
     def origins(self) -> list[int]:
         """Message index of every reading."""
-        return [i for i, c in enumerate(self.counts) for _ in range(c)]
+        return origins_from_counts(self.counts)
 
 
 class BatchBuilder:

@@ -56,6 +56,11 @@ def write_isolating(store: Store, readings: Sequence[Reading],
     return WriteOutcome(kept, refused)
 
 
+def origins_from_counts(counts: Sequence[int]) -> list[int]:
+    """The origins of readings kept as `counts[i]` consecutive readings of message i."""
+    return [i for i, c in enumerate(counts) for _ in range(c)]
+
+
 def isolate_rejected(store: Store, readings: Sequence[Reading],
                      reason: str = "store rejected the batch") -> list[tuple[int, str]]:
     """Write `readings` (which the store refused as a whole, for `reason`) in halves until

@@ -1,10 +1,6 @@
-"""Ingest delivery logic without a broker: batch builder, delivery, spool, drainer, dead
-letters, health.
-
-The store is a real `SQLiteStore`; failures come from `FailingStore`, a wrapper that puts it
-into a failing state on demand (down: StoreUnavailable; a refused sensor: StoreRejected), the
-way InfluxDB behaves when stopped or when it refuses a point. The decoder is a tiny local one
-(`TinyDecoder`), because these tests are about what happens after decoding.
+"""Ingest delivery logic without a broker: inbound queue, session acks, batch builder,
+delivery, spool, drainer, health. The fakes (`TinyDecoder`, `FailingStore`) are in
+tests/ingest_fakes.py.
 """
 
 from __future__ import annotations
@@ -14,69 +10,25 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from ingest_fakes import SITE, T0, FailingStore, TinyDecoder, payload
 
 from ingest.batching import Batch, BatchBuilder
-from ingest.deadletter import DeadLetterStore, NewDeadLetter
-from ingest.decoders.contract import Rejected
+from ingest.config import IngestConfig
+from ingest.deadletter import DeadLetterStore
 from ingest.delivery import Delivery, RateLimitedLog
 from ingest.drainer import Drainer
 from ingest.health import HealthServer, StoreHealth
-from ingest.inbound import InboundMessage
+from ingest.inbound import InboundMessage, InboundQueue
 from ingest.metrics import IngestMetrics
+from ingest.mqtt.session import MqttSession
 from ingest.spool import SourceMessage, Spool, SpooledBatch, decode_batch, encode_batch
 from stadtpuls.reading import Reading, SeriesKey
-from stadtpuls.refusal import isolate_rejected
-from stadtpuls.store import StoreRejected, StoreUnavailable
-from stadtpuls.store.sqlite import SQLiteStore
+from stadtpuls.settings import MqttSettings
 from stadtpuls.units import Quantity
-
-SITE = "testsite"
-T0 = 1_700_000_000_000_000_000
-
-
-class TinyDecoder:
-    """`{"sensor": "a", "ts": <ns>, "v": 1.5}` -> one COUNT reading; anything else rejected."""
-
-    def __init__(self, known: set[str] | None = None) -> None:
-        self.known = known
-
-    def decode(self, topic: str, payload: bytes, received_at_ns: int) -> list[Reading]:
-        try:
-            doc = json.loads(payload)
-            sensor, ts, value = doc["sensor"], int(doc["ts"]), float(doc["v"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise Rejected(f"not a tiny payload: {type(exc).__name__}") from None
-        if self.known is not None and sensor not in self.known:
-            raise Rejected(f"unknown sensor {sensor!r}")
-        return [Reading(SITE, sensor, Quantity.COUNT, ts, value)]
-
-
-class FailingStore(SQLiteStore):
-    """A real SQLite store that can be switched into the failures the ingest must survive."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.down = False
-        self.refused_sensors: set[str] = set()
-        self.write_calls = 0
-
-    def write(self, readings: Sequence[Reading]) -> None:
-        self.write_calls += 1
-        if self.down:
-            raise StoreUnavailable("test store is down")
-        bad = [r for r in readings if r.sensor in self.refused_sensors]
-        if bad:
-            raise StoreRejected(f"refused sensor {bad[0].sensor}")
-        super().write(readings)
-
-
-def payload(sensor: str, i: int, value: float | None = None) -> bytes:
-    return json.dumps({"sensor": sensor, "ts": T0 + i, "v": float(i if value is None else value)
-                       }).encode()
 
 
 def msg(mid: int, body: bytes, topic: str = "t/x") -> InboundMessage:
@@ -135,6 +87,55 @@ def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
     while not cond():
         assert time.monotonic() < deadline, "condition not reached before the deadline"
         time.sleep(0.01)
+
+
+# --- inbound queue and session acks ---------------------------------------------------------
+
+
+def test_full_queue_holds_the_network_thread_until_the_worker_takes() -> None:
+    q = InboundQueue(2, 1 << 20, 60.0, IngestMetrics().overflows)
+    q.put("t", b"1", 1, 1, 1)
+    q.put("t", b"2", 2, 1, 1)
+    third = threading.Thread(target=q.put, args=("t", b"3", 3, 1, 1))
+    third.start()
+    wait_for(lambda: q._space_wanted)
+    assert third.is_alive() and q.depth == 2
+    first = q.get()
+    assert first is not None and first.mid == 1
+    third.join(10)
+    assert not third.is_alive() and not q.overflowed
+    assert [m.mid for m in (q.get(), q.get()) if m is not None] == [2, 3]
+    assert q.get() is None and q.depth == 0
+
+
+def test_queue_still_full_leaves_messages_unqueued_and_counts_one_overflow() -> None:
+    metrics = IngestMetrics()
+    q = InboundQueue(1, 1 << 20, 0.01, metrics.overflows)
+    for mid in (1, 2, 3):
+        q.put("t", b"x", mid, 1, 1)
+    assert q.overflowed and q.depth == 1
+    assert metrics.registry.get_sample_value("stadtpuls_ingest_overflows_total") == 1
+    got = q.get()
+    assert got is not None and got.mid == 1 and q.get() is None
+    q.close()
+    q.put("t", b"x", 4, 1, 1)
+    assert q.depth == 0, "a closed queue takes nothing"
+
+
+def test_session_acks_only_qos1_messages_of_the_current_connection() -> None:
+    config = IngestConfig(MqttSettings("127.0.0.1", 1, False, None, None), "unit", ["t/#"],
+                          Path("/nonexistent"))
+    session = MqttSession(config, InboundQueue(10, 1 << 20, 1.0, IngestMetrics().overflows),
+                          IngestMetrics())
+    sent: list[list[int]] = []
+    session._client.queue_pubacks = lambda mids: sent.append(list(mids))  # type: ignore[method-assign]
+    batch = [InboundMessage("t", b"", mid, qos, 0, gen)
+             for mid, qos, gen in [(5, 1, 2), (3, 1, 1), (4, 0, 2), (9, 1, 2)]]
+    session.ack(batch)
+    assert sent == [], "not connected: nothing to ack on"
+    session.connected, session._generation = True, 2
+    session.ack(batch)
+    assert sent == [[5, 9]]
 
 
 # --- batch builder and delivery ------------------------------------------------------------------
@@ -242,17 +243,6 @@ def test_store_rejected_readings_are_isolated_and_dead_lettered(rig: Rig) -> Non
     assert all(d.reason.startswith("store rejected: refused sensor bad") for d in letters)
 
 
-def test_isolate_rejected_finds_every_refused_reading(tmp_path: Path) -> None:
-    store = FailingStore(tmp_path / "s.db")
-    store.refused_sensors = {"x"}
-    readings = [Reading(SITE, "x" if i % 17 == 0 else "a", Quantity.COUNT, T0 + i, 1.0)
-                for i in range(100)]
-    bad = isolate_rejected(store, readings)
-    assert [i for i, _ in bad] == [i for i in range(100) if i % 17 == 0]
-    assert sum(store.counts(0, 2**62, SITE).values()) == 100 - len(bad)
-    store.close()
-
-
 def test_spooled_batch_refused_later_is_dead_lettered_from_the_spool(rig: Rig) -> None:
     rig.store.down = True
     rig.builder.add(msg(1, payload("a", 1)))
@@ -314,43 +304,6 @@ def test_batch_encoding_round_trips() -> None:
     readings = [Reading("s é", "x,y=z", Quantity.ENERGY, T0, -0.1, True, False)]
     batch = SpooledBatch([SourceMessage("a/ü", bytes(range(256)), 5)], readings, [0])
     assert decode_batch(encode_batch(batch)) == batch
-
-
-# --- dead letters ----------------------------------------------------------------------------
-
-
-def test_deadletter_replay_after_the_catalogue_is_fixed(tmp_path: Path) -> None:
-    dead = DeadLetterStore(tmp_path / "d.db")
-    dead.add_many([NewDeadLetter(T0 + i, "t/x", payload("new", i), "unknown sensor 'new'")
-                   for i in range(5)] + [NewDeadLetter(T0, "t/y", b"junk", "not json")])
-    assert [d.received_at_ns for d in dead.newest(3)] == [T0, T0 + 4, T0 + 3]
-    store = SQLiteStore(tmp_path / "store.db")
-    result = dead.replay(TinyDecoder(known={"a"}), store)
-    assert (result.replayed, result.still_rejected) == (0, 6)
-    result = dead.replay(TinyDecoder(known={"a", "new"}), store)
-    assert (result.replayed, result.readings, result.still_rejected) == (5, 5, 1)
-    assert dead.count() == 1
-    assert sum(store.counts(0, 2**62, SITE).values()) == 5
-    assert dead.purge(T0 + 1) == 1 and dead.count() == 0
-    dead.close()
-    store.close()
-
-
-def test_deadletters_are_shared_by_several_writers(tmp_path: Path) -> None:
-    stores = [DeadLetterStore(tmp_path / "d.db") for _ in range(3)]
-
-    def write(s: DeadLetterStore) -> None:
-        for i in range(50):
-            s.add_many([NewDeadLetter(i, "t", b"p", "r")])
-
-    threads = [threading.Thread(target=write, args=(s,)) for s in stores]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert stores[0].count() == 150
-    for s in stores:
-        s.close()
 
 
 # --- logs, health, metrics -------------------------------------------------------------------

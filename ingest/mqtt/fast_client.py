@@ -59,8 +59,12 @@ PRIVATE_API: tuple[tuple[type, str, tuple[str, ...] | None], ...] = (
 
 PRIVATE_BEHAVIOUR: tuple[tuple[type, str, str, str], ...] = (
     # (class, method, text its source must contain, what we rely on)
+    (Client, "reconnect", "self._create_socket()", "every connection's socket comes from "
+     "_create_socket"),
     (Client, "_loop", ".pending()", "select() skips its wait while the socket has pending bytes"),
     (Client, "_sock_recv", ".recv(", "packets are read through the socket's recv()"),
+    (Client, "_handle_publish", "self._handle_on_message(", "a received PUBLISH reaches "
+     "on_message through _handle_on_message"),
     (Client, "_packet_queue", "self._thread is None",
      "a queued packet is written by the loop thread when one is set"),
 )
