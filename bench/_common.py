@@ -134,11 +134,11 @@ class RawPublisher:
 
 def bare_subscriber(host: str, port: int, topic: str, n: int, fast: bool = False) -> float:
     """paho 2.x at QoS 1 (MQTT 5, auto-ack), doing nothing per message: the ceiling.
-    `fast`: with the ingest's buffered socket reader (ingest.mqtt_client.FastClient)."""
+    `fast`: with the ingest's buffered socket reader (ingest.mqtt.fast_client.FastClient)."""
     from paho.mqtt.client import Client
     from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-    from ingest.mqtt_client import FastClient
+    from ingest.mqtt.fast_client import FastClient
 
     got = 0
     done_at = 0.0

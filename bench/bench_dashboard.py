@@ -46,7 +46,7 @@ from dashboard.data.status import sensor_states
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.influx import InfluxStore
-from stadtpuls.store.protocol import Aggregate, Store
+from stadtpuls.store.protocol import Aggregate, StoreReader
 from stadtpuls.timebase import NS_PER_S
 from stadtpuls.units import Quantity
 from testkit.counting_store import CountingStore
@@ -112,7 +112,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-def latency(store: Store, catalogue: Catalogue, rounds: int) -> dict[str, list[float]]:
+def latency(store: StoreReader, catalogue: Catalogue, rounds: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {r: [] for r in RANGES}
     for range_name in RANGES:
         for _ in range(rounds):
@@ -125,7 +125,7 @@ def latency(store: Store, catalogue: Catalogue, rounds: int) -> dict[str, list[f
     return out
 
 
-def breakdown(store: Store, end_ns: int) -> dict[str, float]:
+def breakdown(store: StoreReader, end_ns: int) -> dict[str, float]:
     """Median time (ms) of each store query behind one cold 30-day sensor-detail refresh."""
     start = end_ns - DAYS * 86_400 * NS_PER_S
     hour = 3_600 * NS_PER_S
@@ -166,7 +166,7 @@ NOTES = """Notes:
   (`tests/test_dashboard_data.py::test_fifty_concurrent_identical_requests_cost_one_store_query`)."""
 
 
-def viewers(store: Store, catalogue: Catalogue, count: int, seconds: float,
+def viewers(store: StoreReader, catalogue: Catalogue, count: int, seconds: float,
             refresh_s: float) -> float:
     """Store queries per second while `count` viewers watch the same two pages."""
     counting = CountingStore(store)

@@ -5,21 +5,24 @@ a busy timeout let several processes append. A rejected message is acked only af
 letter is committed, so "visibly rejected" holds across crashes just as "stored" does.
 
 `replay` re-decodes each message with the current catalogue (after an operator fixed it),
-writes what now decodes, and deletes exactly those dead letters; the others stay, with their
-new reason.
+writes what now decodes (`stadtpuls.refusal.write_isolating`: what the store still refuses is
+found by bisection), and deletes exactly the dead letters now stored; the others stay, with
+their new reason.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from ingest.decoders.contract import ReadingDecoder, Rejected
 from stadtpuls.reading import Reading
-from stadtpuls.store import Store, StoreRejected
+from stadtpuls.refusal import write_isolating
+from stadtpuls.store import StoreWriter
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -48,6 +51,24 @@ class NewDeadLetter:
     topic: str
     payload: bytes
     reason: str
+
+
+class Source(Protocol):
+    """A message as received (the ingest's `InboundMessage`, the spool's `SourceMessage`)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def received_at_ns(self) -> int: ...
+
+
+def letters_for(messages: Sequence[Source],
+                reasons: Iterable[tuple[int, str]]) -> list[NewDeadLetter]:
+    """Dead letters for `messages[i]` with `reason`, for each (i, reason)."""
+    return [NewDeadLetter(messages[i].received_at_ns, messages[i].topic, messages[i].payload,
+                          reason) for i, reason in reasons]
 
 
 @dataclass
@@ -137,7 +158,8 @@ class DeadLetterStore:
             yield letters
             last = letters[-1].id
 
-    def replay(self, decoder: ReadingDecoder, store: Store, *, chunk: int = 1_000) -> ReplayResult:
+    def replay(self, decoder: ReadingDecoder, store: StoreWriter, *,
+               chunk: int = 1_000) -> ReplayResult:
         """Re-decode every dead letter, write what decodes now, delete what was written.
 
         Raises StoreUnavailable (nothing of the current chunk deleted) if the store is down.
@@ -152,7 +174,14 @@ class DeadLetterStore:
                                                            letter.received_at_ns)))
                 except Rejected as exc:
                     new_reasons.append((exc.reason, letter.id))
-            done = self._write(store, decoded, new_reasons)
+            readings: list[Reading] = []
+            origins: list[int] = []
+            for i, (_, decoded_readings) in enumerate(decoded):
+                readings += decoded_readings
+                origins += [i] * len(decoded_readings)
+            refused = write_isolating(store, readings, origins).refused
+            new_reasons += [(reason, decoded[i][0].id) for i, reason in refused.items()]
+            done = [d for i, d in enumerate(decoded) if i not in refused]
             with self._lock:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany("UPDATE dead_letters SET reason = ? WHERE id = ?",
@@ -166,27 +195,6 @@ class DeadLetterStore:
             for reason, _ in new_reasons:
                 result.reasons[reason] = result.reasons.get(reason, 0) + 1
         return result
-
-    @staticmethod
-    def _write(
-        store: Store,
-        decoded: list[tuple[DeadLetter, list[Reading]]],
-        new_reasons: list[tuple[str, int]],
-    ) -> list[tuple[DeadLetter, list[Reading]]]:
-        """Write all; if the store refuses the data, fall back to one message at a time."""
-        try:
-            store.write([r for _, readings in decoded for r in readings])
-            return decoded
-        except StoreRejected:
-            pass
-        done = []
-        for letter, readings in decoded:
-            try:
-                store.write(readings)
-                done.append((letter, readings))
-            except StoreRejected as exc:
-                new_reasons.append((f"store rejected: {exc}", letter.id))
-        return done
 
     def purge(self, before_ns: int) -> int:
         """Delete dead letters received before `before_ns`; return how many."""

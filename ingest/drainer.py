@@ -4,7 +4,8 @@ It retries with exponential backoff while the store is unavailable (0.5 s doubli
 and at once when kicked after a new spool append following a long pause), merges small
 spooled batches into writes of up to `batch_size` readings, and deletes rows only after the
 store accepted them. Readings the store refuses as bad data are isolated and their source
-messages dead-lettered, exactly as on the direct path.
+messages dead-lettered by the same function as on the direct path
+(`stadtpuls.refusal.write_isolating`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import logging
 import threading
 import time
 
-from ingest.batcher import StoreHealth, isolate_rejected
-from ingest.deadletter import DeadLetterError, DeadLetterStore, NewDeadLetter
+from ingest.deadletter import DeadLetterError, DeadLetterStore, letters_for
+from ingest.health import StoreHealth
 from ingest.metrics import IngestMetrics
 from ingest.spool import SourceMessage, Spool, SpoolError
 from stadtpuls.reading import Reading
-from stadtpuls.store import Store, StoreRejected, StoreUnavailable
+from stadtpuls.refusal import write_isolating
+from stadtpuls.store import StoreUnavailable, StoreWriter
 
 log = logging.getLogger("stadtpuls.ingest")
 
@@ -30,7 +32,7 @@ class Drainer:
     def __init__(
         self,
         spool: Spool,
-        store: Store,
+        store: StoreWriter,
         deadletters: DeadLetterStore,
         metrics: IngestMetrics,
         health: StoreHealth,
@@ -104,25 +106,14 @@ class Drainer:
             readings += batch.readings
             origins += [o + offset for o in batch.origins]
         started = time.perf_counter()
-        try:
-            self.store.write(readings)
-            written = len(readings)
-        except StoreRejected as exc:
-            log.warning("store refused %d spooled readings (%s); isolating the bad ones",
-                        len(readings), exc)
-            bad = isolate_rejected(self.store, readings)
-            reasons: dict[int, str] = {}
-            for index, why in bad:
-                reasons.setdefault(origins[index], f"store rejected: {why}")
-            self.deadletters.add_many([
-                NewDeadLetter(messages[i].received_at_ns, messages[i].topic, messages[i].payload,
-                              reason) for i, reason in reasons.items()])
-            written = sum(1 for o in origins if o not in reasons)
-            self.metrics.rejected.inc(len(reasons))
+        kept, refused = write_isolating(self.store, readings, origins)
+        if refused:
+            self.deadletters.add_many(letters_for(messages, refused.items()))
+            self.metrics.rejected.inc(len(refused))
         self.metrics.write_seconds.observe(time.perf_counter() - started)
         self.health.up(self.metrics)
         self.spool.delete([rowid for rowid, _ in items])
-        self.metrics.readings_written.inc(written)
+        self.metrics.readings_written.inc(len(kept))
         self.metrics.spool_depth.set(self.spool.depth)
         if self.spool.is_empty():
             log.info("spool drained")

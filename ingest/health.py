@@ -1,4 +1,4 @@
-"""`GET /healthz` and `GET /metrics` on a small threaded HTTP server.
+"""`GET /healthz` and `GET /metrics` on a small threaded HTTP server, and `StoreHealth`.
 
 `/healthz` answers 200 while the ingest can accept data (connected to the broker, and the
 store is writable or the spool still has room) and 503 otherwise, with a JSON body that says
@@ -11,15 +11,42 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from ingest.metrics import IngestMetrics
+
 log = logging.getLogger("stadtpuls.ingest")
 
 HealthFn = Callable[[], tuple[bool, dict[str, Any]]]
+
+
+@dataclass
+class StoreHealth:
+    """Whether the store took the last write; set by delivery and the drainer, read by
+    /healthz."""
+
+    ok: bool = True
+    last_error: str = ""
+    since_ns: int = 0
+
+    def up(self, metrics: IngestMetrics) -> None:
+        if not self.ok:
+            log.info("store is available again; writing directly")
+            self.ok, self.since_ns = True, time.time_ns()
+        metrics.store_ok.set(1)
+
+    def down(self, error: Exception, metrics: IngestMetrics) -> None:
+        self.last_error = str(error)
+        if self.ok:
+            log.warning("store unavailable: %s; spooling to disk and retrying", error)
+            self.ok, self.since_ns = False, time.time_ns()
+        metrics.store_ok.set(0)
 
 
 class HealthServer:

@@ -5,11 +5,11 @@ power cut once `append` returns). Rows are drained oldest first by `ingest.drain
 is deleted only after the store accepted its readings, so a crash between the write and the
 delete only rewrites the same readings, which the store treats as the same points.
 
-Order. While the spool holds anything, the batcher appends new batches here instead of writing
+Order. While the spool holds anything, delivery appends new batches here instead of writing
 them to the store directly. Writes are idempotent, but the same reading identity can arrive
 twice with different values (a sensor re-sending a corrected value): if a newer batch
 overtook an older spooled one, the older value would win when the spool drained. Keeping one
-path while the spool is non-empty keeps "last received wins" without any lock: the batcher is
+path while the spool is non-empty keeps "last received wins" without any lock: delivery is
 the only writer of new rows and checks `depth == 0` before it writes directly; the drainer
 deletes the last row only after its store write returned.
 
@@ -18,8 +18,8 @@ batch the store later refuses as bad data can still be dead-lettered as the mess
 from, ready for replay, instead of being dropped.
 
 Full. The spool is bounded in readings (`max_readings`). `append` refuses a batch that would
-overflow it; the batcher then keeps the batch in memory, unacked, and stops taking messages
-(see `ingest.service` for how that reaches the broker as back-pressure).
+overflow it; the batch then stays in memory, unacked, and the worker stops taking messages
+(see `ingest.inbound` for how that reaches the broker as back-pressure).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def decode_batch(blob: bytes) -> SpooledBatch:
 
 
 class Spool:
-    """A bounded, durable FIFO of batches. Thread-safe: one batcher appends, one drainer
+    """A bounded, durable FIFO of batches. Thread-safe: delivery appends, one drainer
     reads and deletes."""
 
     def __init__(self, path: str | Path, max_readings: int = 5_000_000) -> None:
@@ -120,7 +120,7 @@ class Spool:
         except (OSError, sqlite3.Error) as exc:
             raise SpoolError(f"cannot open spool {self.path}: {exc}; check the data directory "
                              "(--data-dir / STADTPULS_DATA_DIR) and its permissions") from None
-        # In-memory counters: the batcher asks "is the spool empty?" for every batch.
+        # In-memory counters: delivery asks "is the spool empty?" for every batch.
         self._batches = int(row[0])
         self._readings = int(row[1])
         self._refused = False

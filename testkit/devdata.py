@@ -7,6 +7,7 @@ product never imports this module.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -14,10 +15,13 @@ from typing import TYPE_CHECKING
 
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.reading import Reading
-from stadtpuls.store.protocol import Store
+from stadtpuls.refusal import write_isolating
+from stadtpuls.store.protocol import StoreWriter
 
 if TYPE_CHECKING:
     from simulators.generate import SiteSimulation
+
+log = logging.getLogger("stadtpuls.devdata")
 
 _BATCH = 20_000
 
@@ -30,23 +34,33 @@ def mark_plausibility(catalogue: Catalogue, readings: Iterable[Reading]) -> Iter
         yield r if plausible is None or plausible(r.value) else replace(r, implausible=True)
 
 
-def write_all(store: Store, readings: Iterable[Reading], batch: int = _BATCH) -> int:
+def write_all(store: StoreWriter, readings: Iterable[Reading], batch: int = _BATCH) -> int:
+    """Write in batches; return how many readings were written. Readings the store refuses
+    (which would be a simulator bug) are left out and logged, like the ingest does."""
     buffer: list[Reading] = []
     written = 0
     for r in readings:
         buffer.append(r)
         if len(buffer) >= batch:
-            store.write(buffer)
-            written += len(buffer)
+            written += _write(store, buffer)
             buffer = []
     if buffer:
-        store.write(buffer)
-        written += len(buffer)
+        written += _write(store, buffer)
     return written
 
 
+def _write(store: StoreWriter, readings: list[Reading]) -> int:
+    kept, refused = write_isolating(store, readings, range(len(readings)))
+    if refused:
+        first, reason = next(iter(refused.items()))
+        r = readings[first]
+        log.warning("dev data: the store refused %d simulated readings, e.g. %s/%s %s at %d: "
+                    "%s", len(refused), r.site, r.sensor, r.quantity, r.time_ns, reason)
+    return len(kept)
+
+
 def simulate_into(
-    store: Store,
+    store: StoreWriter,
     catalogue: Catalogue,
     start: datetime,
     end: datetime,

@@ -1,9 +1,6 @@
-"""Ingest delivery logic without a broker: batcher, spool, drainer, dead letters, health.
-
-The store is a real `SQLiteStore`; failures come from `FailingStore`, a wrapper that puts it
-into a failing state on demand (down: StoreUnavailable; a refused sensor: StoreRejected), the
-way InfluxDB behaves when stopped or when it refuses a point. The decoder is a tiny local one
-(`TinyDecoder`), because these tests are about what happens after decoding.
+"""Ingest delivery logic without a broker: inbound queue, session acks, batch builder,
+delivery, spool, drainer, health. The fakes (`TinyDecoder`, `FailingStore`) are in
+tests/ingest_fakes.py.
 """
 
 from __future__ import annotations
@@ -13,66 +10,25 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from ingest_fakes import SITE, T0, FailingStore, TinyDecoder, payload
 
-from ingest.batcher import Batcher, InboundMessage, RateLimitedLog, StoreHealth, isolate_rejected
-from ingest.deadletter import DeadLetterStore, NewDeadLetter
-from ingest.decoders.contract import Rejected
+from ingest.batching import Batch, BatchBuilder
+from ingest.config import IngestConfig
+from ingest.deadletter import DeadLetterStore
+from ingest.delivery import Delivery, RateLimitedLog
 from ingest.drainer import Drainer
-from ingest.health import HealthServer
+from ingest.health import HealthServer, StoreHealth
+from ingest.inbound import InboundMessage, InboundQueue
 from ingest.metrics import IngestMetrics
+from ingest.mqtt.session import MqttSession
 from ingest.spool import SourceMessage, Spool, SpooledBatch, decode_batch, encode_batch
 from stadtpuls.reading import Reading, SeriesKey
-from stadtpuls.store import StoreRejected, StoreUnavailable
-from stadtpuls.store.sqlite import SQLiteStore
+from stadtpuls.settings import MqttSettings
 from stadtpuls.units import Quantity
-
-SITE = "testsite"
-T0 = 1_700_000_000_000_000_000
-
-
-class TinyDecoder:
-    """`{"sensor": "a", "ts": <ns>, "v": 1.5}` -> one COUNT reading; anything else rejected."""
-
-    def __init__(self, known: set[str] | None = None) -> None:
-        self.known = known
-
-    def decode(self, topic: str, payload: bytes, received_at_ns: int) -> list[Reading]:
-        try:
-            doc = json.loads(payload)
-            sensor, ts, value = doc["sensor"], int(doc["ts"]), float(doc["v"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise Rejected(f"not a tiny payload: {type(exc).__name__}") from None
-        if self.known is not None and sensor not in self.known:
-            raise Rejected(f"unknown sensor {sensor!r}")
-        return [Reading(SITE, sensor, Quantity.COUNT, ts, value)]
-
-
-class FailingStore(SQLiteStore):
-    """A real SQLite store that can be switched into the failures the ingest must survive."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.down = False
-        self.refused_sensors: set[str] = set()
-        self.write_calls = 0
-
-    def write(self, readings: Sequence[Reading]) -> None:
-        self.write_calls += 1
-        if self.down:
-            raise StoreUnavailable("test store is down")
-        bad = [r for r in readings if r.sensor in self.refused_sensors]
-        if bad:
-            raise StoreRejected(f"refused sensor {bad[0].sensor}")
-        super().write(readings)
-
-
-def payload(sensor: str, i: int, value: float | None = None) -> bytes:
-    return json.dumps({"sensor": sensor, "ts": T0 + i, "v": float(i if value is None else value)
-                       }).encode()
 
 
 def msg(mid: int, body: bytes, topic: str = "t/x") -> InboundMessage:
@@ -90,12 +46,23 @@ class Rig:
         self.acked: list[int] = []
         self.drainer = Drainer(self.spool, self.store, self.dead, self.metrics, self.health,
                                batch_size=batch_size)
-        self.batcher = Batcher(TinyDecoder(known), self.store, self.spool, self.dead,
-                               self.metrics, self.ack, store_health=self.health,
-                               batch_size=batch_size, batch_ms=50)
+        self.builder = BatchBuilder(TinyDecoder(known), batch_size=batch_size, batch_ms=50)
+        self.delivery = Delivery(self.store, self.spool, self.dead, self.metrics, self.health)
+        self._held: Batch | None = None  # taken but not yet durable
 
-    def ack(self, messages: Sequence[InboundMessage]) -> None:
-        self.acked += [m.mid for m in messages if m.qos]
+    def flush(self) -> bool:
+        """Take the batch and deliver it, as the service's writer does; a batch that cannot
+        be made durable is kept and retried first. Acks what delivery returns."""
+        if self._held is None:
+            self._held = self.builder.take()
+        if self._held is None:
+            return True
+        ackable = self.delivery.deliver(self._held)
+        if ackable is None:
+            return False
+        self._held = None
+        self.acked += [m.mid for m in ackable if m.qos]
+        return True
 
     def stored(self, sensor: str | None = None) -> int:
         counts = self.store.counts(0, 2**62, site=SITE)
@@ -122,14 +89,63 @@ def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-# --- batcher ---------------------------------------------------------------------------------
+# --- inbound queue and session acks ---------------------------------------------------------
+
+
+def test_full_queue_holds_the_network_thread_until_the_worker_takes() -> None:
+    q = InboundQueue(2, 1 << 20, 60.0, IngestMetrics().overflows)
+    q.put("t", b"1", 1, 1, 1)
+    q.put("t", b"2", 2, 1, 1)
+    third = threading.Thread(target=q.put, args=("t", b"3", 3, 1, 1))
+    third.start()
+    wait_for(lambda: q._space_wanted)
+    assert third.is_alive() and q.depth == 2
+    first = q.get()
+    assert first is not None and first.mid == 1
+    third.join(10)
+    assert not third.is_alive() and not q.overflowed
+    assert [m.mid for m in (q.get(), q.get()) if m is not None] == [2, 3]
+    assert q.get() is None and q.depth == 0
+
+
+def test_queue_still_full_leaves_messages_unqueued_and_counts_one_overflow() -> None:
+    metrics = IngestMetrics()
+    q = InboundQueue(1, 1 << 20, 0.01, metrics.overflows)
+    for mid in (1, 2, 3):
+        q.put("t", b"x", mid, 1, 1)
+    assert q.overflowed and q.depth == 1
+    assert metrics.registry.get_sample_value("stadtpuls_ingest_overflows_total") == 1
+    got = q.get()
+    assert got is not None and got.mid == 1 and q.get() is None
+    q.close()
+    q.put("t", b"x", 4, 1, 1)
+    assert q.depth == 0, "a closed queue takes nothing"
+
+
+def test_session_acks_only_qos1_messages_of_the_current_connection() -> None:
+    config = IngestConfig(MqttSettings("127.0.0.1", 1, False, None, None), "unit", ["t/#"],
+                          Path("/nonexistent"))
+    session = MqttSession(config, InboundQueue(10, 1 << 20, 1.0, IngestMetrics().overflows),
+                          IngestMetrics())
+    sent: list[list[int]] = []
+    session._client.queue_pubacks = lambda mids: sent.append(list(mids))  # type: ignore[method-assign]
+    batch = [InboundMessage("t", b"", mid, qos, 0, gen)
+             for mid, qos, gen in [(5, 1, 2), (3, 1, 1), (4, 0, 2), (9, 1, 2)]]
+    session.ack(batch)
+    assert sent == [], "not connected: nothing to ack on"
+    session.connected, session._generation = True, 2
+    session.ack(batch)
+    assert sent == [[5, 9]]
+
+
+# --- batch builder and delivery ------------------------------------------------------------------
 
 
 def test_flush_writes_then_acks_in_receive_order(rig: Rig) -> None:
     for i in range(10):
-        rig.batcher.add(msg(100 - i, payload("a", i)))
+        rig.builder.add(msg(100 - i, payload("a", i)))
     assert rig.acked == []
-    assert rig.batcher.flush()
+    assert rig.flush()
     assert rig.acked == [100 - i for i in range(10)]
     assert rig.stored("a") == 10
     assert rig.metrics.registry.get_sample_value(
@@ -137,19 +153,19 @@ def test_flush_writes_then_acks_in_receive_order(rig: Rig) -> None:
 
 
 def test_batch_is_due_by_size_or_age(rig: Rig) -> None:
-    rig.batcher.add(msg(1, payload("a", 0)))
-    assert not rig.batcher.due(time.monotonic())
-    assert rig.batcher.due(time.monotonic() + 0.06)
+    rig.builder.add(msg(1, payload("a", 0)))
+    assert not rig.builder.due(time.monotonic())
+    assert rig.builder.due(time.monotonic() + 0.06)
     for i in range(1, 100):
-        rig.batcher.add(msg(1 + i, payload("a", i)))
-    assert rig.batcher.due(time.monotonic())
+        rig.builder.add(msg(1 + i, payload("a", i)))
+    assert rig.builder.due(time.monotonic())
 
 
 def test_rejected_message_is_dead_lettered_and_acked_in_order(rig: Rig) -> None:
-    rig.batcher.add(msg(1, payload("a", 1)))
-    rig.batcher.add(msg(2, b"\x00 not json", topic="t/broken"))
-    rig.batcher.add(msg(3, payload("a", 3)))
-    assert rig.batcher.flush()
+    rig.builder.add(msg(1, payload("a", 1)))
+    rig.builder.add(msg(2, b"\x00 not json", topic="t/broken"))
+    rig.builder.add(msg(3, payload("a", 3)))
+    assert rig.flush()
     assert rig.acked == [1, 2, 3]
     [letter] = rig.dead.newest()
     assert (letter.topic, letter.payload) == ("t/broken", b"\x00 not json")
@@ -160,14 +176,14 @@ def test_rejected_message_is_dead_lettered_and_acked_in_order(rig: Rig) -> None:
 def test_store_down_spools_acks_and_drains_in_order(rig: Rig) -> None:
     rig.store.down = True
     for i in range(5):
-        rig.batcher.add(msg(i + 1, payload("a", 0, value=i)))  # same identity, new values
-        assert rig.batcher.flush()
+        rig.builder.add(msg(i + 1, payload("a", 0, value=i)))  # same identity, new values
+        assert rig.flush()
     assert rig.acked == [1, 2, 3, 4, 5]
     assert rig.spool.batches == 5 and rig.spool.depth == 5
     assert not rig.health.ok
     calls = rig.store.write_calls
-    rig.batcher.add(msg(6, payload("a", 1)))
-    assert rig.batcher.flush()
+    rig.builder.add(msg(6, payload("a", 1)))
+    assert rig.flush()
     assert rig.store.write_calls == calls, "must not write past older spooled batches"
     rig.store.down = False
     rig.drainer.start()
@@ -182,11 +198,11 @@ def test_store_down_spools_acks_and_drains_in_order(rig: Rig) -> None:
 def test_last_received_value_wins_across_an_outage(rig: Rig) -> None:
     rig.store.down = True
     for i, value in enumerate([1.0, 2.0, 3.0]):
-        rig.batcher.add(msg(i + 1, payload("a", 0, value=value)))
-        assert rig.batcher.flush()
+        rig.builder.add(msg(i + 1, payload("a", 0, value=value)))
+        assert rig.flush()
     rig.store.down = False
-    rig.batcher.add(msg(9, payload("a", 0, value=4.0)))
-    assert rig.batcher.flush()  # goes behind the spooled ones
+    rig.builder.add(msg(9, payload("a", 0, value=4.0)))
+    assert rig.flush()  # goes behind the spooled ones
     rig.drainer.start()
     wait_for(rig.spool.is_empty)
     assert rig.store.latest(SITE)[SeriesKey(SITE, "a", Quantity.COUNT)].value == 4.0
@@ -197,17 +213,17 @@ def test_full_spool_stops_acking_until_the_drainer_makes_room(tmp_path: Path) ->
     try:
         r.store.down = True
         for i in range(2):
-            r.batcher.add(msg(10 + i, payload("a", i)))
-        assert r.batcher.flush()
-        r.batcher.add(msg(12, payload("a", 2)))
-        r.batcher.add(msg(13, payload("a", 3)))
-        assert not r.batcher.flush(), "3 readings max: the second batch must wait"
+            r.builder.add(msg(10 + i, payload("a", i)))
+        assert r.flush()
+        r.builder.add(msg(12, payload("a", 2)))
+        r.builder.add(msg(13, payload("a", 3)))
+        assert not r.flush(), "3 readings max: the second batch must wait"
         assert r.acked == [10, 11]
-        assert not r.batcher.flush()
+        assert not r.flush()
         r.store.down = False
         r.drainer.start()
         wait_for(r.spool.is_empty)
-        assert r.batcher.flush()
+        assert r.flush()
         assert r.acked == [10, 11, 12, 13]
         wait_for(lambda: r.stored("a") == 4)
     finally:
@@ -218,8 +234,8 @@ def test_store_rejected_readings_are_isolated_and_dead_lettered(rig: Rig) -> Non
     rig.store.refused_sensors = {"bad"}
     for i in range(40):
         sensor = "bad" if i in (7, 23) else "a"
-        rig.batcher.add(msg(i + 1, payload(sensor, i)))
-    assert rig.batcher.flush()
+        rig.builder.add(msg(i + 1, payload(sensor, i)))
+    assert rig.flush()
     assert rig.acked == list(range(1, 41))
     assert rig.stored("a") == 38 and rig.stored("bad") == 0
     letters = rig.dead.newest()
@@ -227,22 +243,11 @@ def test_store_rejected_readings_are_isolated_and_dead_lettered(rig: Rig) -> Non
     assert all(d.reason.startswith("store rejected: refused sensor bad") for d in letters)
 
 
-def test_isolate_rejected_finds_every_refused_reading(tmp_path: Path) -> None:
-    store = FailingStore(tmp_path / "s.db")
-    store.refused_sensors = {"x"}
-    readings = [Reading(SITE, "x" if i % 17 == 0 else "a", Quantity.COUNT, T0 + i, 1.0)
-                for i in range(100)]
-    bad = isolate_rejected(store, readings)
-    assert [i for i, _ in bad] == [i for i in range(100) if i % 17 == 0]
-    assert sum(store.counts(0, 2**62, SITE).values()) == 100 - len(bad)
-    store.close()
-
-
 def test_spooled_batch_refused_later_is_dead_lettered_from_the_spool(rig: Rig) -> None:
     rig.store.down = True
-    rig.batcher.add(msg(1, payload("a", 1)))
-    rig.batcher.add(msg(2, payload("bad", 2), topic="t/bad"))
-    assert rig.batcher.flush()
+    rig.builder.add(msg(1, payload("a", 1)))
+    rig.builder.add(msg(2, payload("bad", 2), topic="t/bad"))
+    assert rig.flush()
     rig.store.down = False
     rig.store.refused_sensors = {"bad"}
     rig.drainer.start()
@@ -253,10 +258,10 @@ def test_spooled_batch_refused_later_is_dead_lettered_from_the_spool(rig: Rig) -
 
 
 def test_pipeline_readings_take_the_same_path(rig: Rig) -> None:
-    rig.batcher.add(msg(1, payload("a", 1)))
-    assert rig.batcher.flush()
-    rig.batcher.add_internal(rig.metrics.pipeline_readings("me", T0))
-    assert rig.batcher.flush()
+    rig.builder.add(msg(1, payload("a", 1)))
+    assert rig.flush()
+    rig.builder.add_internal(rig.metrics.pipeline_readings("me", T0))
+    assert rig.flush()
     figures = {k.sensor: n for k, n in rig.store.counts(0, 2**62, "_pipeline").items()}
     assert "me/messages_accepted" in figures and "me/readings_written" in figures
     latest = rig.store.latest("_pipeline")
@@ -299,43 +304,6 @@ def test_batch_encoding_round_trips() -> None:
     readings = [Reading("s é", "x,y=z", Quantity.ENERGY, T0, -0.1, True, False)]
     batch = SpooledBatch([SourceMessage("a/ü", bytes(range(256)), 5)], readings, [0])
     assert decode_batch(encode_batch(batch)) == batch
-
-
-# --- dead letters ----------------------------------------------------------------------------
-
-
-def test_deadletter_replay_after_the_catalogue_is_fixed(tmp_path: Path) -> None:
-    dead = DeadLetterStore(tmp_path / "d.db")
-    dead.add_many([NewDeadLetter(T0 + i, "t/x", payload("new", i), "unknown sensor 'new'")
-                   for i in range(5)] + [NewDeadLetter(T0, "t/y", b"junk", "not json")])
-    assert [d.received_at_ns for d in dead.newest(3)] == [T0, T0 + 4, T0 + 3]
-    store = SQLiteStore(tmp_path / "store.db")
-    result = dead.replay(TinyDecoder(known={"a"}), store)
-    assert (result.replayed, result.still_rejected) == (0, 6)
-    result = dead.replay(TinyDecoder(known={"a", "new"}), store)
-    assert (result.replayed, result.readings, result.still_rejected) == (5, 5, 1)
-    assert dead.count() == 1
-    assert sum(store.counts(0, 2**62, SITE).values()) == 5
-    assert dead.purge(T0 + 1) == 1 and dead.count() == 0
-    dead.close()
-    store.close()
-
-
-def test_deadletters_are_shared_by_several_writers(tmp_path: Path) -> None:
-    stores = [DeadLetterStore(tmp_path / "d.db") for _ in range(3)]
-
-    def write(s: DeadLetterStore) -> None:
-        for i in range(50):
-            s.add_many([NewDeadLetter(i, "t", b"p", "r")])
-
-    threads = [threading.Thread(target=write, args=(s,)) for s in stores]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert stores[0].count() == 150
-    for s in stores:
-        s.close()
 
 
 # --- logs, health, metrics -------------------------------------------------------------------
