@@ -47,8 +47,6 @@ SITE = "catchup"
 TOPIC = f"stadtpuls/{SITE}/#"
 SENSORS = 10  # the bulk goes to s0..s9; FIRST and LAST carry one message each
 FIRST, LAST = "first", "last"
-BARE_ID = "bench-catchup-bare"
-INGEST_ID = "bench-catchup-ingest"
 ROOT = Path(__file__).resolve().parents[1]
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -103,17 +101,28 @@ def make_session(host: str, port: int, client_id: str) -> None:
 
 
 class CatchUp:
-    def __init__(self, mq: Any, influx: Any, store: InfluxStore, catalogue: Path,
-                 data: Path, free_port: Callable[[], int]) -> None:
-        self.mq, self.influx, self.store = mq, influx, store
+    def __init__(self, mq: Any, influx: Any, catalogue: Path, data: Path,
+                 free_port: Callable[[], int], baseline: str | None = None) -> None:
+        """`baseline`: another checkout whose ingest also drains each backlog (its own
+        session and database), for a before/after comparison within one run."""
+        self.mq, self.influx, self.baseline = mq, influx, baseline
+        self.stores: dict[str, InfluxStore] = {}
+        for which in ("ingest", "baseline"):
+            influx.create_database(f"catchup_{which}")
+            self.stores[which] = InfluxStore(influx.url, f"catchup_{which}/autogen",
+                                             timeout_s=60)
         self.catalogue, self.data, self.free_port = catalogue, data, free_port
         data.mkdir(parents=True, exist_ok=True)
         self.mq_pid = pid_of(str(mq.workdir / "mosquitto.conf"))
         self.influx_pid = pid_of(str(influx.workdir / "influxdb.conf"))
 
     def round(self, n: int, base_ms: int, ingest_first: bool) -> dict[str, dict[str, float]]:
-        for client_id in (BARE_ID, INGEST_ID):
-            make_session(self.mq.host, self.mq.port, client_id)
+        """One backlog, drained by the bare subscriber and by each ingest variant."""
+        drains = ["bare", "ingest"] + (["baseline"] if self.baseline else [])
+        if ingest_first:
+            drains = drains[1:] + drains[:1]
+        for which in drains:
+            make_session(self.mq.host, self.mq.port, f"bench-catchup-{which}")
         packets = [publish_packet(json_topic(SITE, i % SENSORS),
                                   json_payload(float(i), base_ms + i), RawPublisher.mid(i))
                    for i in range(n)]
@@ -126,8 +135,8 @@ class CatchUp:
         del packets
         time.sleep(2)  # the broker's 1 s autosave of the new backlog is not part of a drain
         out: dict[str, dict[str, float]] = {}
-        for which in (("ingest", "bare") if ingest_first else ("bare", "ingest")):
-            out[which] = self.ingest(n, base_ms) if which == "ingest" else self.bare(n)
+        for which in drains:
+            out[which] = self.bare(n) if which == "bare" else self.ingest(which, n, base_ms)
             time.sleep(2)
         return out
 
@@ -146,46 +155,54 @@ class CatchUp:
         cpu0 = self._servers_cpu()
         t0 = time.time()
         proc = subprocess.run([sys.executable, str(Path(__file__).parent / "_common.py"),
-                               "drain", self.mq.host, str(self.mq.port), BARE_ID, TOPIC,
-                               str(n)], capture_output=True, text=True, timeout=600,
-                              check=True)
+                               "drain", self.mq.host, str(self.mq.port),
+                               "bench-catchup-bare", TOPIC, str(n)],
+                              capture_output=True, text=True, timeout=600, check=True)
         t = json.loads(proc.stdout)
         if t["messages"] != n:
             raise RuntimeError(f"bare subscriber got {t['messages']} of {n}")
         return self._result(n, t0, t["done"], cpu0, t["cpu_s"], connected_s=t["connected"],
                             first_s=t["first"])
 
-    def ingest(self, n: int, base_ms: int) -> dict[str, float]:
+    def ingest(self, which: str, n: int, base_ms: int) -> dict[str, float]:
         first_ns, last_ns = base_ms * 1_000_000, (base_ms + n - 1) * 1_000_000
-        log_path = self.data / f"catchup-ingest-{base_ms}.log"
+        log_path = self.data / f"catchup-{which}-{base_ms}.log"
         cmd = [sys.executable, "-m", "stadtpuls.cli", "ingest", "--mqtt-url", self.mq.url,
-               "--influx-url", self.influx.url, "--influx-bucket", "bench/autogen",
-               "--catalogue", str(self.catalogue), "--data-dir", str(self.data),
-               "--client-id", INGEST_ID, "--topic", TOPIC,
+               "--influx-url", self.influx.url, "--influx-bucket", f"catchup_{which}/autogen",
+               "--catalogue", str(self.catalogue), "--data-dir", str(self.data / which),
+               "--client-id", f"bench-catchup-{which}", "--topic", TOPIC,
                "--http-port", str(self.free_port())]
+        tree = str(ROOT) if which == "ingest" else str(self.baseline)
+        env = dict(os.environ, PYTHONPATH=tree)
+        store = self.stores[which]
         cpu0 = self._servers_cpu()
         with log_path.open("w") as log:
             t0 = time.time()
-            proc = subprocess.Popen(cmd, stdout=log, stderr=log, cwd=ROOT)
+            proc = subprocess.Popen(cmd, stdout=log, stderr=log, cwd=tree, env=env)
             try:
-                first = self._wait_queryable(FIRST, first_ns, proc)
-                done = self._wait_queryable(LAST, last_ns, proc)
+                first = self._wait_queryable(store, FIRST, first_ns, proc)
+                done = self._wait_queryable(store, LAST, last_ns, proc)
                 own_cpu = cpu_seconds(proc.pid)
                 result = self._result(n, t0, done, cpu0, own_cpu, first_s=first,
                                       connected_s=_connected_at(log_path))
             finally:
                 proc.terminate()
                 proc.wait(60)
-        stored = sum(self.store.counts(first_ns, last_ns + 1, SITE).values())
+        stored = sum(store.counts(first_ns, last_ns + 1, SITE).values())
         if stored != n:
             raise RuntimeError(f"catch-up: stored {stored}, expected {n}; see {log_path}")
         return result
 
-    def _wait_queryable(self, sensor: str, time_ns: int,
+    def close(self) -> None:
+        for store in self.stores.values():
+            store.close()
+
+    @staticmethod
+    def _wait_queryable(store: InfluxStore, sensor: str, time_ns: int,
                         proc: subprocess.Popen[bytes]) -> float:
         key = SeriesKey(SITE, sensor, Quantity.POWER)
         deadline = time.monotonic() + 600
-        while not self.store.aggregate([key], time_ns, time_ns + 1, 1_000_000_000,
+        while not store.aggregate([key], time_ns, time_ns + 1, 1_000_000_000,
                                        [Aggregate.COUNT]):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("catch-up: the ingest ended or timed out before the "
@@ -216,6 +233,8 @@ def render_catchup(rounds: list[dict[str, dict[str, float]]], args: Any,
     cmd = ".venv/bin/python bench/bench_ingest.py --only-catchup"
     if n != 300_000 or len(rounds) != 2:
         cmd += f" --catchup {n:.0f} --catchup-rounds {len(rounds)}"
+    if args.catchup_baseline:
+        cmd += f" --catchup-baseline {args.catchup_baseline}"
     lines = [
         f"Command: `{cmd}` ({os.cpu_count()} cores; Mosquitto 2.0.11, influxd 1.6.7 behind "
         f"the v2-write adapter, all on this machine; 1-minute load average {load_before:.1f} "
@@ -227,17 +246,16 @@ def render_catchup(rounds: list[dict[str, dict[str, float]]], args: Any,
         "influxd | ingest / bare |",
         "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |",
     ]
+    labels = {"bare": "bare paho subscriber (handled + acked)",
+              "ingest": "`stadtpuls ingest` (queryable)",
+              "baseline": f"`stadtpuls ingest` of {args.catchup_baseline} (queryable)"}
     for k, r in enumerate(rounds, 1):
-        ratio = r["ingest"]["msg_s"] / r["bare"]["msg_s"]
-        for which in r:  # in the order they ran
-            d = r[which]
-            label = ("bare paho subscriber (handled + acked)" if which == "bare"
-                     else "`stadtpuls ingest` (queryable)")
+        for which, d in r.items():  # in the order they ran
+            ratio = "" if which == "bare" else f"{d['msg_s'] / r['bare']['msg_s']:.2f}"
             lines.append(
-                f"| {k} | {label} | {d['seconds']:.2f} s | {d['msg_s']:,.0f} | "
+                f"| {k} | {labels[which]} | {d['seconds']:.2f} s | {d['msg_s']:,.0f} | "
                 f"{d['connected_s']:.2f} s | {d['first_s']:.2f} s | {d['cpu_s']:.1f}, "
-                f"{d['broker_cpu_s']:.1f}, {d['influxd_cpu_s']:.1f} s | "
-                f"{f'{ratio:.2f}' if which == 'ingest' else ''} |")
+                f"{d['broker_cpu_s']:.1f}, {d['influxd_cpu_s']:.1f} s | {ratio} |")
     lines += ["", "'first message' is, for the bare subscriber, its first `on_message`; for the "
               "ingest, the first reading queryable in the store."]
     return "\n".join(lines)

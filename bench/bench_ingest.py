@@ -209,6 +209,9 @@ def main() -> int:
     parser.add_argument("--catchup", type=int, default=300_000,
                         help="messages queued for the catch-up scenario (0: skip it)")
     parser.add_argument("--catchup-rounds", type=int, default=2)
+    parser.add_argument("--catchup-baseline", metavar="CHECKOUT",
+                        help="also drain each backlog with the ingest of another checkout "
+                        "(e.g. the main branch): before/after in one run")
     parser.add_argument("--only-catchup", action="store_true",
                         help="run the catch-up scenario only")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs")
@@ -227,11 +230,13 @@ def main() -> int:
             })
             catchup = []
             if args.catchup:
-                bench = CatchUp(mq, influx, store, catalogue, tmp / "catchup", free_port)
+                bench = CatchUp(mq, influx, catalogue, tmp / "catchup", free_port,
+                                args.catchup_baseline)
                 for k in range(args.catchup_rounds):
                     catchup.append(bench.round(args.catchup, BASE_MS + (k + 1) * 10_000_000,
                                                ingest_first=k % 2 == 1))
                     print(f"catch-up: {catchup[-1]}", flush=True)
+                bench.close()
             if args.only_catchup:
                 store.close()
                 table = render_catchup(catchup, args, load_before)
