@@ -6,6 +6,7 @@ COPY stadtpuls ./stadtpuls
 COPY ingest ./ingest
 COPY dashboard ./dashboard
 COPY simulators ./simulators
+COPY demo ./demo
 COPY config ./config
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 stadtpuls \
     && mkdir -p /data && chown stadtpuls /data

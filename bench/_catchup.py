@@ -36,7 +36,7 @@ from typing import Any
 
 from _common import RawPublisher, publish_packet
 
-from ingest.loadgen import json_payload, json_topic
+from testkit.loadgen import json_payload, json_topic
 from stadtpuls.reading import SeriesKey
 from stadtpuls.store import Aggregate
 from stadtpuls.store.influx import InfluxStore

@@ -36,6 +36,9 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+# The checkout, for testkit: it is not installed with the wheel.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from dashboard.data.cache import TTLCache
 from dashboard.data.history import QUICK_RANGES_S, history, quick_range
 from dashboard.data.source import DashboardSettings, DataSource
@@ -44,10 +47,10 @@ from stadtpuls.catalogue import Catalogue
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.influx import InfluxStore
 from stadtpuls.store.protocol import Aggregate, Store
-from stadtpuls.testing.counting_store import CountingStore
-from stadtpuls.testing.servers import InfluxServer
 from stadtpuls.timebase import NS_PER_S
 from stadtpuls.units import Quantity
+from testkit.counting_store import CountingStore
+from testkit.servers import InfluxServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = "bench"

@@ -4,7 +4,7 @@ Usage:  .venv/bin/python bench/bench_ingest.py [--messages N] [--packs N] [--cat
                                              [--catchup-rounds R] [--only-catchup] [--no-docs]
 
 Starts its own Mosquitto and influxd (1.6.7 behind the v2-write adapter) from
-`stadtpuls.testing.servers`, then measures in one run:
+`testkit.servers`, then measures in one run:
 
 1. raw ceiling: a bare paho 2.x subscriber (QoS 1, MQTT 5, auto-ack, empty on_message) in its
    own process receiving N single-reading JSON messages;
@@ -40,13 +40,17 @@ import tempfile
 import time
 from pathlib import Path
 
+# bench/ for _common; the checkout for testkit, which is not installed with the wheel.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 from _catchup import SITE as CATCHUP_SITE
 from _catchup import CatchUp, render_catchup, site_yaml_with_markers
 from _common import RawPublisher, publish_packet
 
-from ingest.loadgen import (
+from stadtpuls.store.influx import InfluxStore
+from stadtpuls.topics import senml_topic
+from testkit.loadgen import (
     SENML_RECORDS,
     json_payload,
     json_topic,
@@ -54,9 +58,7 @@ from ingest.loadgen import (
     site_yaml,
     write_catalogue,
 )
-from stadtpuls.store.influx import InfluxStore
-from stadtpuls.testing.servers import InfluxServer, MosquittoServer, free_port
-from stadtpuls.topics import senml_topic
+from testkit.servers import InfluxServer, MosquittoServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SENSORS = 10

@@ -22,17 +22,20 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+# The checkout, for testkit: it is not installed with the wheel.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from selenium import webdriver
 from werkzeug.serving import make_server
 
 from dashboard.app import create_app
-from dashboard.devdata import simulate_into
 from stadtpuls.catalogue import load_catalogue
 from stadtpuls.pipeline import PIPELINE_SITE
 from stadtpuls.reading import Reading
 from stadtpuls.store.sqlite import SQLiteStore
 from stadtpuls.timebase import to_ns
 from stadtpuls.units import Quantity
+from testkit.devdata import simulate_into
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

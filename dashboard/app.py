@@ -1,7 +1,9 @@
 """The frame of the web app: header, navigation, language switch, page container.
 
-Pages live in `dashboard/pages/` and register themselves (`dash.register_page`); the
-navigation is built from `dash.page_registry`. The language is kept in the browser's
+Pages live in `dashboard/pages/`, each a `Page` that this factory registers on the app it
+builds (route and layout through `dash.register_page`, callbacks through `app.callback`),
+so several apps can be built in one process; the navigation is built from
+`dash.page_registry`. The language is kept in the browser's
 localStorage and passed to every page layout as a routing input, so switching it re-renders
 the page in place. `?lang=en` in any URL sets it too (handy for kiosk screens).
 """
@@ -17,19 +19,19 @@ from urllib.parse import parse_qs
 import dash
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import i18n, ids, runtime
+from dashboard import i18n, ids, pages, runtime
 from dashboard.data.cache import TTLCache
 from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.i18n import t
 from dashboard.ui import aria, now_text
 from stadtpuls.catalogue import Catalogue
-from stadtpuls.store.protocol import Store
+from stadtpuls.store.protocol import StoreReader
 
 _HERE = Path(__file__).parent
 
 
 def create_app(
-    store: Store,
+    store: StoreReader,
     catalogue: Catalogue,
     settings: DashboardSettings | None = None,
     *,
@@ -38,14 +40,14 @@ def create_app(
 ) -> Dash:
     """Build the dashboard for `store` and `catalogue`; serve `app.server` with any WSGI server."""
     source = DataSource.create(store, catalogue, settings, clock, cache)
-    _drop_unclaimed_page_callbacks()
     # Named after this module, not the package: Flask and Dash find their root from the
     # module's file, which a namespace or editable install of the package may not have.
-    # Dash then executes the page files as modules `pages.<name>`: never import them.
+    # `pages_folder=""`: Dash does not import page files itself; `pages.ALL` are registered
+    # below, on this app.
     app = Dash(
         __name__,
         use_pages=True,
-        pages_folder=str(_HERE / "pages"),
+        pages_folder="",
         assets_folder=str(_HERE / "assets"),
         serve_locally=True,
         title="Stadtpuls",
@@ -55,19 +57,11 @@ def create_app(
                    {"name": "color-scheme", "content": "light"}],
     )
     runtime.install(app.server, source)
+    for page in pages.ALL:
+        page.register(app)
     app.layout = _frame(source.settings)
     _frame_callbacks(app)
     return app
-
-
-def _drop_unclaimed_page_callbacks() -> None:
-    # Page modules are executed afresh by every Dash(use_pages=True); their `dash.callback`s
-    # wait in Dash's global list until an app serves its first request. An app that was built
-    # but never served (a test, a failed start) would hand a second copy to this one.
-    from dash import _callback
-
-    _callback.GLOBAL_CALLBACK_LIST.clear()
-    _callback.GLOBAL_CALLBACK_MAP.clear()
 
 
 def _frame(settings: DashboardSettings) -> html.Div:

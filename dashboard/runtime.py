@@ -1,8 +1,8 @@
 """Where a callback finds its `DataSource`: on the Flask app serving the request.
 
-Page modules register their callbacks globally (`dash.callback`), so they cannot close over
-one app's store; they look it up per request instead, which also keeps several apps in one
-process (tests) apart.
+Page layouts are shared by every app in the process (`dash.page_registry` is global), so they
+cannot close over one app's store; they look it up per request instead, and the callbacks do
+the same, which keeps several apps in one process (tests) apart.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote
 
-import dash
 from dash import dcc, html, no_update
 
 from dashboard import i18n
@@ -20,9 +19,6 @@ from stadtpuls.store.errors import StoreError
 from stadtpuls.units import CANONICAL_UNIT, Quantity
 
 log = logging.getLogger(__name__)
-
-# Dash's register_page is not annotated; pages call it through this typed name.
-register_page: Callable[..., None] = dash.register_page
 
 
 def aria(**attributes: str) -> Any:

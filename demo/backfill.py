@@ -16,7 +16,7 @@ from ingest.decoders.contract import Rejected
 from ingest.decoding import MessageDecoder
 from simulators.messages import OutboundMessage
 from stadtpuls.reading import Reading
-from stadtpuls.store.protocol import Store
+from stadtpuls.store.protocol import StoreWriter
 
 log = logging.getLogger("stadtpuls.demo")
 
@@ -24,7 +24,7 @@ log = logging.getLogger("stadtpuls.demo")
 class BackfillSink:
     """Decodes catch-up messages and writes their readings in batches."""
 
-    def __init__(self, decoder: MessageDecoder, store: Store, dead_letters: Path,
+    def __init__(self, decoder: MessageDecoder, store: StoreWriter, dead_letters: Path,
                  batch: int = 20_000) -> None:
         self._decoder = decoder
         self._store = store

@@ -8,6 +8,8 @@ real dashboard as child processes. Data stays in `--data-dir` between runs.
 from __future__ import annotations
 
 import argparse
+import http.client
+import ipaddress
 import json
 import logging
 import signal
@@ -15,7 +17,6 @@ import socket
 import sys
 import threading
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -118,8 +119,8 @@ def run(args: argparse.Namespace) -> int:
         simulator.start()
         supervisor.add(Child("dashboard", ["dashboard", *common, "--host", args.host,
                                            "--port", str(args.port)]))
-        shown = args.host if args.host not in ("0.0.0.0", "::") else "127.0.0.1"
-        log.info("dashboard on http://%s:%d  (Ctrl-C stops the demo)", shown, args.port)
+        log.info("dashboard on http://%s:%d  (Ctrl-C stops the demo)", _shown_host(args.host),
+                 args.port)
         while not stop.wait(1.0):
             supervisor.check()
             if not simulator.is_alive():
@@ -179,20 +180,33 @@ def _relative_to(faults: str, now: datetime, start: datetime) -> str | None:
             head, _, rest = part.partition("@-")
             ago, slash, duration = rest.partition("/")
             offset = (now - parse_duration(ago)) - start
-            part = f"{head}@+{int(offset.total_seconds())}s{slash}{duration}"
+            # A fault from before a short backfill starts with the run ("+0s" is no duration).
+            part = f"{head}@+{max(1, int(offset.total_seconds()))}s{slash}{duration}"
         out.append(part)
     return ",".join(out)
+
+
+def _shown_host(host: str) -> str:
+    """The address a browser uses: a wildcard bind (0.0.0.0, ::) is reached on 127.0.0.1."""
+    try:
+        return "127.0.0.1" if ipaddress.ip_address(host).is_unspecified else host
+    except ValueError:  # a host name
+        return host
 
 
 def _wait_healthy(port: int, stop: threading.Event, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and not stop.is_set():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
-                if resp.status == 200 and json.load(resp).get("broker") == "connected":
-                    return True
-        except OSError:
+            conn.request("GET", "/healthz")
+            resp = conn.getresponse()
+            if resp.status == 200 and json.load(resp).get("broker") == "connected":
+                return True
+        except (OSError, http.client.HTTPException, ValueError):
             pass
+        finally:
+            conn.close()
         stop.wait(0.3)
     return False
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
-import socket
 import sys
 import threading
 from pathlib import Path
@@ -20,32 +18,20 @@ from types import FrameType
 from stadtpuls.settings import (
     add_catalogue_argument,
     add_data_dir_argument,
+    add_ingest_http_arguments,
+    add_ingest_session_arguments,
+    add_log_level_argument,
     add_mqtt_arguments,
     add_store_arguments,
 )
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
-
-
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     add_mqtt_arguments(parser)
-    mqtt = parser.add_argument_group("MQTT session")
-    mqtt.add_argument("--mqtt-version", choices=["5", "3.1.1"],
-                      default=os.environ.get("STADTPULS_MQTT_VERSION", "5"),
-                      help="protocol version; 3.1.1 for brokers without MQTT 5 such as amqtt "
-                      "(env STADTPULS_MQTT_VERSION; default 5)")
-    mqtt.add_argument("--client-id", default=os.environ.get("STADTPULS_INGEST_CLIENT_ID"),
-                      help="fixed client id of the persistent session (env "
-                      "STADTPULS_INGEST_CLIENT_ID; default stadtpuls-ingest-<hostname>)")
-    mqtt.add_argument("--share-group", default=os.environ.get("STADTPULS_INGEST_SHARE_GROUP"),
-                      help="subscribe through $share/NAME/... so several replicas split the "
-                      "load (MQTT 5; env STADTPULS_INGEST_SHARE_GROUP)")
-    mqtt.add_argument("--topic", action="append", dest="topics", metavar="FILTER",
-                      help="topic filter to subscribe to instead of the catalogue's "
-                      "(repeatable)")
+    session = add_ingest_session_arguments(parser)
+    session.add_argument("--topic", action="append", dest="topics", metavar="FILTER",
+                         help="topic filter to subscribe to instead of the catalogue's "
+                         "(repeatable)")
     add_store_arguments(parser)
     add_catalogue_argument(parser)
     delivery = parser.add_argument_group("batching and spool")
@@ -61,17 +47,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                           help="messages held in memory before further ones are left unacked "
                           "at the broker (default 50,000)")
     ops = parser.add_argument_group("health and metrics")
-    ops.add_argument("--http-host", default=os.environ.get("STADTPULS_INGEST_HTTP_HOST",
-                                                           "127.0.0.1"),
-                     help="address for /healthz and /metrics (default 127.0.0.1)")
-    ops.add_argument("--http-port", type=int,
-                     default=_env_int("STADTPULS_INGEST_HTTP_PORT", 9108),
-                     help="port for /healthz and /metrics; 0 = off (default 9108)")
+    add_ingest_http_arguments(ops)
     ops.add_argument("--stats-interval", type=float, default=5.0,
                      help="seconds between pipeline figures written to the store; 0 = off "
                      "(default 5)")
-    ops.add_argument("--log-level", default=os.environ.get("STADTPULS_LOG_LEVEL", "INFO"),
-                     choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
+    add_log_level_argument(ops)
 
 
 def _fail(message: str) -> int:
@@ -89,31 +69,30 @@ def run(args: argparse.Namespace) -> int:
     from stadtpuls.settings import (
         SettingsError,
         catalogue_path,
+        ingest_client_id,
+        ingest_http,
+        ingest_share_group,
+        log_level,
         mqtt_settings,
+        mqtt_version,
         open_store,
         store_settings,
     )
     from stadtpuls.store import StoreError
 
-    logging.basicConfig(level=args.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    log = logging.getLogger("stadtpuls.ingest")
     try:
+        level = log_level(args)
         mqtt = mqtt_settings(args)
         store_cfg = store_settings(args)
-        for name in ("batch_size", "spool_max_readings", "max_pending_messages"):
-            if getattr(args, name) <= 0:
-                raise SettingsError(f"--{name.replace('_', '-')} must be positive")
-        if args.batch_ms <= 0:
-            raise SettingsError("--batch-ms must be positive")
-        if args.share_group and ("/" in args.share_group or "+" in args.share_group
-                                 or "#" in args.share_group):
-            raise SettingsError(f"share group {args.share_group!r} must not contain '/', '+' "
-                                "or '#'")
-        if args.share_group and args.mqtt_version != "5":
-            raise SettingsError("--share-group needs MQTT 5 (--mqtt-version 5)")
+        version = mqtt_version(args)
+        client_id = ingest_client_id(args)
+        share_group = ingest_share_group(args)
+        http_host, http_port = ingest_http(args)
     except SettingsError as exc:
         return _fail(str(exc))
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log = logging.getLogger("stadtpuls.ingest")
     path = catalogue_path(args)
     try:
         catalogue = load_catalogue(path)
@@ -125,23 +104,25 @@ def run(args: argparse.Namespace) -> int:
                      "check with: stadtpuls config check")
     except ValueError as exc:
         return _fail(f"catalogue {path}: {exc}")
-    client_id = args.client_id or f"stadtpuls-ingest-{socket.gethostname()}"
-    config = IngestConfig(
-        mqtt=mqtt, client_id=client_id,
-        topic_filters=args.topics or decoder.subscriptions(),
-        data_dir=Path(args.data_dir), mqtt_version=5 if args.mqtt_version == "5" else 4,
-        share_group=args.share_group, batch_size=args.batch_size, batch_ms=args.batch_ms,
-        spool_max_readings=args.spool_max_readings, http_host=args.http_host,
-        http_port=args.http_port, stats_interval_s=args.stats_interval,
-        max_pending_messages=args.max_pending_messages,
-    )
+    try:
+        config = IngestConfig(
+            mqtt=mqtt, client_id=client_id,
+            topic_filters=args.topics or decoder.subscriptions(),
+            data_dir=Path(args.data_dir), mqtt_version=version, share_group=share_group,
+            batch_size=args.batch_size, batch_ms=args.batch_ms,
+            spool_max_readings=args.spool_max_readings, http_host=http_host,
+            http_port=http_port, stats_interval_s=args.stats_interval,
+            max_pending_messages=args.max_pending_messages,
+        )
+    except SettingsError as exc:
+        return _fail(str(exc))
     try:
         store = open_store(store_cfg)
         service = IngestService(config, decoder, store)
     except (StoreError, SpoolError, DeadLetterError) as exc:
         return _fail(str(exc))
     except OSError as exc:
-        return _fail(f"cannot serve health on {args.http_host}:{args.http_port}: "
+        return _fail(f"cannot serve health on {http_host}:{http_port}: "
                      f"{exc.strerror}; pick another --http-port (0 = off)")
     log.info("writing to %s", store_cfg.describe())
 

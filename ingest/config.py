@@ -1,5 +1,9 @@
 """The ingest's settings as one validated object (flags and environment are read in
-`stadtpuls.settings`; `ingest.cli` builds this from them)."""
+`stadtpuls.settings`; `ingest.cli` builds this from them).
+
+The rules between settings live here, so a config built by a test or a bench is checked as
+strictly as one built from the command line; each error is one line naming the flag.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from stadtpuls.settings import MqttSettings
+from stadtpuls.settings import MqttSettings, SettingsError
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,36 @@ class IngestConfig:
     max_pending_bytes: int = 64 * 1024 * 1024
     max_block_s: float = 5.0  # longest hold of the network thread on a full queue
     shutdown_timeout_s: float = 20.0
+
+    def __post_init__(self) -> None:
+        for flag, value in (("--batch-size", self.batch_size), ("--batch-ms", self.batch_ms),
+                            ("--spool-max-readings", self.spool_max_readings),
+                            ("--max-pending-messages", self.max_pending_messages)):
+            if not value > 0:
+                raise SettingsError(f"{flag} must be positive, not {value:g}")
+        if not self.stats_interval_s >= 0:
+            raise SettingsError(f"--stats-interval must be 0 (off) or positive, "
+                                f"not {self.stats_interval_s:g}")
+        if not 0 <= self.http_port <= 65_535:
+            raise SettingsError(f"--http-port must be between 1 and 65535, or 0 for no health "
+                                f"server, not {self.http_port}")
+        if self.mqtt_version not in (4, 5):
+            raise SettingsError(f"MQTT protocol level {self.mqtt_version} is not supported; "
+                                "use --mqtt-version 5 or 3.1.1")
+        if not self.client_id:
+            raise SettingsError("the client id is empty; a persistent session needs a fixed "
+                                "one (--client-id / STADTPULS_INGEST_CLIENT_ID)")
+        if self.share_group is not None:
+            self._check_share_group(self.share_group)
+
+    def _check_share_group(self, group: str) -> None:
+        # MQTT 5 §4.8.2: a ShareName is at least one character and holds no '/', '+' or '#'.
+        if not group or any(c in group for c in "/+#"):
+            raise SettingsError(f"share group {group!r} must be a non-empty name without '/', "
+                                "'+' or '#' (--share-group / STADTPULS_INGEST_SHARE_GROUP)")
+        if self.mqtt_version != 5:
+            raise SettingsError("--share-group needs MQTT 5: drop --mqtt-version 3.1.1 (or "
+                                "STADTPULS_MQTT_VERSION) or the share group")
 
     @property
     def subscriptions(self) -> list[str]:

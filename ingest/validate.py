@@ -56,8 +56,7 @@ class _Target:
     quantity: Quantity
     unit: str | None
     convert: Convert  # from `unit`, the unit the sensor sends
-    low: float
-    high: float
+    plausible: Callable[[float], bool]  # the catalogue's rule, Sensor.is_plausible
 
 
 class Validator:
@@ -75,8 +74,7 @@ class Validator:
         self._converters: dict[tuple[Quantity, str], Convert] = {}
         for site, sensor in catalogue.sensors():
             target = _Target(site, sensor.id, sensor.quantity, sensor.unit,
-                             converter(sensor.quantity, sensor.unit),
-                             sensor.plausible.min, sensor.plausible.max)
+                             converter(sensor.quantity, sensor.unit), sensor.is_plausible)
             self._by_site_sensor[(site, sensor.id)] = target
             if sensor.id in self._by_unique_id:
                 repeated.add(sensor.id)
@@ -126,8 +124,8 @@ class Validator:
                         else:
                             value = self._converter(target.quantity, unit, target)(sample.value)
                         append(Reading(target.site, target.sensor, target.quantity,
-                                       sample.time_ns, value,
-                                       not target.low <= value <= target.high, False))
+                                       sample.time_ns, value, not target.plausible(value),
+                                       False))
                         continue
                 append(self._reading(sample, topic))
         except ValueError as exc:  # from Reading: a value that became infinite, or an id
@@ -147,7 +145,7 @@ class Validator:
                            f"{target.quantity.value!r}: fix the payload or the catalogue")
         value = self._converter(target.quantity, sample.unit, target)(sample.value)
         return Reading(target.site, target.sensor, target.quantity, sample.time_ns, value,
-                       not target.low <= value <= target.high, False)
+                       not target.plausible(value), False)
 
     def _match(self, sample: Sample, topic: str) -> _Target | None:
         if sample.device is not None:

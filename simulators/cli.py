@@ -18,7 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from simulators.timespec import parse_duration, parse_instant
-from stadtpuls.settings import add_catalogue_argument, catalogue_path
+from stadtpuls.settings import add_catalogue_argument, catalogue_path, mqtt_url
 
 if TYPE_CHECKING:
     from stadtpuls.catalogue.models import Catalogue
@@ -62,7 +62,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mqtt-url", metavar="URL",
-        default=os.environ.get("STADTPULS_MQTT_URL", "mqtt://127.0.0.1:1883"),
         help="broker to publish to, mqtt://[user:password@]host:port or mqtts://... "
              "(default: $STADTPULS_MQTT_URL, else mqtt://127.0.0.1:1883)",
     )
@@ -218,7 +217,7 @@ def _publish(args: argparse.Namespace) -> int:
     stop = threading.Event()
     restore = _stop_on_signals(stop)
     try:
-        sender = MqttSender(args.mqtt_url, args.client_id or f"stadtpuls-simulate-{os.getpid()}",
+        sender = MqttSender(mqtt_url(args), args.client_id or f"stadtpuls-simulate-{os.getpid()}",
                             window=args.window)
         sender.connect()
     except BrokerError as exc:

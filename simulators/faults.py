@@ -18,7 +18,8 @@ What each does:
 
 - silent: the sensor sends nothing inside the window.
 - stuck: the sensor repeats the value it had when the window opened (a flat line).
-- spikes: single readings jump by 15-40 % of the sensor's plausible range, then recover.
+- spikes: single readings jump by 15-40 % of the sensor's plausible range, then recover;
+  a spike stays inside the range (`Sensor.is_plausible`, the rule the ingest marks by).
 - implausible: a reading outside the sensor's plausible range; without a RATE it happens
   once, at START or, without START, in the middle of the run (an hour in if it is endless).
 - meter_reset: a cumulative meter restarts from 0 once (at START or in the middle of the
@@ -52,7 +53,6 @@ from simulators.noise import Streams
 from simulators.timespec import format_duration, parse_duration, parse_instant
 from stadtpuls.catalogue.models import Catalogue, Role, Sensor
 from stadtpuls.timebase import NS_PER_HOUR, NS_PER_S, to_ns
-from stadtpuls.units import converter
 
 
 class FaultKind(StrEnum):
@@ -317,7 +317,7 @@ def apply_value_faults(
                                               f"stuck at {held:g} until {until}"))
         else:
             hit = where if spec.one_shot else _draw(slot, spec, index, streams, where)
-            low, high = plausible_bounds(sensor)
+            low, high = sensor.plausible.min, sensor.plausible.max
             span = high - low
             for i in hit:
                 if spec.kind is FaultKind.IMPLAUSIBLE:
@@ -328,27 +328,17 @@ def apply_value_faults(
                         f"fault:spikes:size:{slot.site}:{sensor.id}",
                         2 * (int(times[i]) // NS_PER_S // slot.period_s), 2,
                     )
+                    # A spike is odd but plausible (the implausible fault is the other kind):
+                    # at most 40 % of the range, so one direction always stays inside it.
                     jump = (0.15 + 0.25 * size) * span
-                    up = direction >= 0.5 or values[i] - jump < low
-                    new = values[i] + jump if up else values[i] - jump
+                    up, down = values[i] + jump, values[i] - jump
+                    go_up = direction >= 0.5 and sensor.is_plausible(up)
+                    new = up if go_up or not sensor.is_plausible(down) else down
                 detail = f"{values[i]:.6g} -> {new:.6g}"
                 values[i] = new
                 injected.append(InjectedFault(slot.site, sensor.id, spec.kind, int(times[i]),
                                               detail))
     return times[keep], values[keep], injected
-
-
-def plausible_bounds(sensor: Sensor) -> tuple[float, float]:
-    """The sensor's plausible range in canonical units, read both ways.
-
-    The catalogue documents `plausible` in canonical units, but an entry may have been
-    written in the sensor's own unit (kW, kWh). An implausible value must be implausible
-    under either reading, so this is the union of both.
-    """
-    convert = converter(sensor.quantity, sensor.unit)
-    lows = (sensor.plausible.min, convert(sensor.plausible.min))
-    highs = (sensor.plausible.max, convert(sensor.plausible.max))
-    return min(lows), max(highs)
 
 
 def _draw(

@@ -2,13 +2,16 @@
 
 Every service (ingest, dashboard, demo, simulators) resolves its settings here, so an
 environment variable means the same everywhere and a bad value gets the same one-line message.
-Secrets come from the environment or a file, never from the catalogue.
+Secrets come from the environment or a file, never from the catalogue. This is the only module
+that reads `STADTPULS_*` variables; rules between settings live in the config objects they
+fill (e.g. `ingest.config.IngestConfig`), which raise `SettingsError` too.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -16,6 +19,9 @@ from urllib.parse import unquote, urlsplit
 from stadtpuls.store.protocol import Store
 
 DEFAULT_CATALOGUE = "config/stuehlinger.yaml"
+DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
+MQTT_VERSIONS = {"5": 5, "3.1.1": 4}  # flag value -> protocol level on the wire
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class SettingsError(ValueError):
@@ -55,7 +61,7 @@ class StoreSettings:
 def add_mqtt_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("MQTT broker")
     group.add_argument("--mqtt-url", help="broker URL, mqtt://host:port or mqtts://host:port "
-                       "(env STADTPULS_MQTT_URL; default mqtt://127.0.0.1:1883)")
+                       f"(env STADTPULS_MQTT_URL; default {DEFAULT_MQTT_URL})")
     group.add_argument("--mqtt-username", help="user name (env STADTPULS_MQTT_USERNAME)")
     group.add_argument("--mqtt-password-file", help="file holding the password "
                        "(env STADTPULS_MQTT_PASSWORD or STADTPULS_MQTT_PASSWORD_FILE)")
@@ -75,6 +81,31 @@ def add_store_arguments(parser: argparse.ArgumentParser) -> None:
                        "(env STADTPULS_INFLUX_BUCKET; default stadtpuls)")
 
 
+def add_ingest_session_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The ingest's MQTT session flags; returns the group for the command's own flags."""
+    group = parser.add_argument_group("MQTT session")
+    group.add_argument("--mqtt-version", choices=list(MQTT_VERSIONS),
+                       help="protocol version; 3.1.1 for brokers without MQTT 5 such as amqtt "
+                       "(env STADTPULS_MQTT_VERSION; default 5)")
+    group.add_argument("--client-id", help="fixed client id of the persistent session (env "
+                       "STADTPULS_INGEST_CLIENT_ID; default stadtpuls-ingest-<hostname>)")
+    group.add_argument("--share-group", help="subscribe through $share/NAME/... so several "
+                       "replicas split the load (MQTT 5; env STADTPULS_INGEST_SHARE_GROUP)")
+    return group
+
+
+def add_ingest_http_arguments(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--http-host", help="address for /healthz and /metrics "
+                       "(env STADTPULS_INGEST_HTTP_HOST; default 127.0.0.1)")
+    group.add_argument("--http-port", type=int, help="port for /healthz and /metrics; 0 = off "
+                       "(env STADTPULS_INGEST_HTTP_PORT; default 9108)")
+
+
+def add_log_level_argument(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS,
+                       help="env STADTPULS_LOG_LEVEL; default INFO")
+
+
 def add_catalogue_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--catalogue", help="site catalogue YAML (env STADTPULS_CATALOGUE; "
                         f"default {DEFAULT_CATALOGUE})")
@@ -88,8 +119,16 @@ def add_data_dir_argument(parser: argparse.ArgumentParser | argparse._ArgumentGr
 
 
 def catalogue_path(args: argparse.Namespace) -> Path:
-    return Path(_pick(getattr(args, "catalogue", None), "STADTPULS_CATALOGUE",
-                      DEFAULT_CATALOGUE))
+    """The catalogue file; by default the checkout's, else (installed, run elsewhere) the
+    copy shipped in the wheel, so every command works from a plain `pip install`."""
+    given = _pick(getattr(args, "catalogue", None), "STADTPULS_CATALOGUE", "")
+    if given:
+        return Path(given)
+    if not Path(DEFAULT_CATALOGUE).exists():
+        from stadtpuls.catalogue.loader import BUNDLED_CATALOGUE
+
+        return BUNDLED_CATALOGUE
+    return Path(DEFAULT_CATALOGUE)
 
 
 def parse_mqtt_url(url: str) -> MqttSettings:
@@ -108,9 +147,13 @@ def parse_mqtt_url(url: str) -> MqttSettings:
     return MqttSettings(parts.hostname, port, tls, username, password)
 
 
+def mqtt_url(args: argparse.Namespace) -> str:
+    """The broker URL as given (it may carry credentials: parse it before logging it)."""
+    return _pick(getattr(args, "mqtt_url", None), "STADTPULS_MQTT_URL", DEFAULT_MQTT_URL)
+
+
 def mqtt_settings(args: argparse.Namespace) -> MqttSettings:
-    url = _pick(getattr(args, "mqtt_url", None), "STADTPULS_MQTT_URL", "mqtt://127.0.0.1:1883")
-    parsed = parse_mqtt_url(url)
+    parsed = parse_mqtt_url(mqtt_url(args))
     username = getattr(args, "mqtt_username", None) or os.environ.get("STADTPULS_MQTT_USERNAME")
     username = username or parsed.username
     password = _secret(getattr(args, "mqtt_password_file", None), "STADTPULS_MQTT_PASSWORD")
@@ -147,6 +190,40 @@ def store_settings(args: argparse.Namespace) -> StoreSettings:
                          influx_bucket=bucket)
 
 
+def mqtt_version(args: argparse.Namespace) -> int:
+    """The protocol level: 5, or 4 for MQTT 3.1.1."""
+    version = _pick(getattr(args, "mqtt_version", None), "STADTPULS_MQTT_VERSION", "5")
+    if version not in MQTT_VERSIONS:
+        raise SettingsError(f"MQTT version {version!r} is not known; use 5 or 3.1.1 "
+                            "(--mqtt-version / STADTPULS_MQTT_VERSION)")
+    return MQTT_VERSIONS[version]
+
+
+def ingest_client_id(args: argparse.Namespace) -> str:
+    return _pick(getattr(args, "client_id", None), "STADTPULS_INGEST_CLIENT_ID",
+                 f"stadtpuls-ingest-{socket.gethostname()}")
+
+
+def ingest_share_group(args: argparse.Namespace) -> str | None:
+    return _pick(getattr(args, "share_group", None), "STADTPULS_INGEST_SHARE_GROUP", "") or None
+
+
+def ingest_http(args: argparse.Namespace) -> tuple[str, int]:
+    """Where the ingest serves /healthz and /metrics: (host, port), port 0 = off."""
+    host = _pick(getattr(args, "http_host", None), "STADTPULS_INGEST_HTTP_HOST", "127.0.0.1")
+    port = _pick_int(getattr(args, "http_port", None), "STADTPULS_INGEST_HTTP_PORT", 9108,
+                     "--http-port")
+    return host, port
+
+
+def log_level(args: argparse.Namespace) -> str:
+    level = _pick(getattr(args, "log_level", None), "STADTPULS_LOG_LEVEL", "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"log level {level!r} is not known; use one of "
+                            f"{', '.join(LOG_LEVELS)} (--log-level / STADTPULS_LOG_LEVEL)")
+    return level
+
+
 def open_store(settings: StoreSettings) -> Store:
     """Open the configured store (imports the InfluxDB client only when it is used)."""
     if settings.kind == "sqlite":
@@ -163,6 +240,18 @@ def open_store(settings: StoreSettings) -> Store:
 
 def _pick(flag: str | None, env: str, default: str) -> str:
     return flag or os.environ.get(env) or default
+
+
+def _pick_int(flag: int | None, env: str, default: int, name: str) -> int:
+    if flag is not None:  # 0 is a value ("off"), not a missing flag
+        return flag
+    raw = os.environ.get(env)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{env}={raw!r} is not a whole number ({name} / {env})") from None
 
 
 def _secret(file_flag: str | None, env: str) -> str | None:

@@ -2,7 +2,7 @@
 
 The integration fixtures run the real servers: Debian's Mosquitto and InfluxDB 1.6.7. The
 latter predates ``/api/v2/write``, so ``influx.url`` points at a small route adapter
-(:mod:`stadtpuls.testing.influx_adapter`) that maps that one route to ``/write`` as
+(:mod:`testkit.influx_adapter`) that maps that one route to ``/write`` as
 InfluxDB 1.8 does natively; parsing, storage and InfluxQL are the real server's.
 """
 
@@ -16,7 +16,7 @@ from typing import NoReturn, TypeVar
 
 import pytest
 
-from stadtpuls.testing.servers import BinaryNotFoundError, InfluxServer, MosquittoServer
+from testkit.servers import BinaryNotFoundError, InfluxServer, MosquittoServer
 
 ServerT = TypeVar("ServerT", MosquittoServer, InfluxServer)
 

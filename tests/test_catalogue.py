@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from stadtpuls.catalogue import CatalogueError, Role, load_catalogue
+from stadtpuls.catalogue.loader import BUNDLED_CATALOGUE
 from stadtpuls.units import Quantity
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,3 +116,16 @@ def test_units_and_zones_are_checked(tmp_path: Path) -> None:
     err = result.stderr
     assert "unknown time zone 'Europe/Freiburg'" in err
     assert "unit 'kWhh' is not known for quantity 'energy'; use one of: Wh" in err
+
+
+def test_the_package_ships_the_stuehlinger_catalogue() -> None:
+    # The wheel holds a copy (the demo's fallback outside a checkout); it must be this file.
+    assert BUNDLED_CATALOGUE.read_bytes() == CATALOGUE.read_bytes()
+
+
+def test_the_plausible_range_includes_its_ends() -> None:
+    sensor = next(s for _, s in load_catalogue(CATALOGUE).sensors()
+                  if s.id == "weather_air_temperature")
+    low, high = sensor.plausible.min, sensor.plausible.max
+    assert sensor.is_plausible(low) and sensor.is_plausible(high)
+    assert not sensor.is_plausible(low - 0.1) and not sensor.is_plausible(high + 0.1)

@@ -33,9 +33,9 @@ from dashboard.ui import sensor_token
 from stadtpuls.catalogue import Catalogue, load_catalogue
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.influx import InfluxStore
-from stadtpuls.testing.servers import InfluxServer, MosquittoServer
 from stadtpuls.timebase import to_ns
 from stadtpuls.units import Quantity
+from testkit.servers import InfluxServer, MosquittoServer
 
 pytestmark = [
     pytest.mark.browser,

@@ -41,7 +41,6 @@ from dashboard.data.status import (
     grace_s,
     sensor_states,
 )
-from dashboard.devdata import simulate_into
 from dashboard.i18n_text import TEXT
 from dashboard.ui import parse_sensor_token, sensor_token
 from simulators.generate import SiteSimulation
@@ -51,10 +50,11 @@ from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.influx import InfluxStore
 from stadtpuls.store.protocol import Aggregate, Store
 from stadtpuls.store.sqlite import SQLiteStore
-from stadtpuls.testing.counting_store import CountingStore
-from stadtpuls.testing.servers import InfluxServer
 from stadtpuls.timebase import NS_PER_S, to_ns
 from stadtpuls.units import Quantity
+from testkit.counting_store import CountingStore
+from testkit.devdata import simulate_into
+from testkit.servers import InfluxServer
 
 # pvlib 0.16 asks pandas 3 for a deprecated attribute inside get_solarposition
 pytestmark = pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofyear is deprecated")

@@ -24,8 +24,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from stadtpuls.testing.influx_adapter import V2WriteAdapter, translate_target
-from stadtpuls.testing.servers import InfluxServer, MosquittoServer, free_port
+from testkit.influx_adapter import V2WriteAdapter, translate_target
+from testkit.servers import InfluxServer, MosquittoServer, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -30,9 +30,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from ingest.deadletter import DeadLetterStore
-from ingest.loadgen import json_payload, json_topic, site_yaml, write_catalogue
 from stadtpuls.store.influx import InfluxStore
-from stadtpuls.testing.servers import InfluxServer, MosquittoServer, free_port
+from testkit.loadgen import json_payload, json_topic, site_yaml, write_catalogue
+from testkit.servers import InfluxServer, MosquittoServer, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,19 @@ def test_defaults() -> None:
     store = st.store_settings(_args())
     assert store.kind == "influx" and store.influx_bucket == "stadtpuls"
     assert st.catalogue_path(_args()) == Path("config/stuehlinger.yaml")
+
+
+def test_default_catalogue_outside_a_checkout_is_the_shipped_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stadtpuls.catalogue.loader import BUNDLED_CATALOGUE
+
+    monkeypatch.chdir(tmp_path)
+    assert st.catalogue_path(_args()) == BUNDLED_CATALOGUE
+    # A catalogue the operator names is never swapped for the shipped one.
+    assert st.catalogue_path(_args(catalogue="config/stuehlinger.yaml")) == Path(
+        "config/stuehlinger.yaml")
+    monkeypatch.setenv("STADTPULS_CATALOGUE", "mine.yaml")
+    assert st.catalogue_path(_args()) == Path("mine.yaml")
 
 
 def test_flag_beats_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,3 +101,77 @@ def test_open_store_sqlite(tmp_path: Path) -> None:
     store = st.open_store(st.store_settings(_args(store=f"sqlite:{tmp_path}/d/s.db")))
     assert store.latest() == {}
     store.close()
+
+
+def _ingest_args(*argv: str) -> argparse.Namespace:
+    from ingest.cli import configure_parser
+
+    parser = argparse.ArgumentParser()
+    configure_parser(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_ingest_settings_flag_then_environment_then_default(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    args = _ingest_args()
+    assert st.mqtt_version(args) == 5 and st.ingest_share_group(args) is None
+    assert st.ingest_client_id(args).startswith("stadtpuls-ingest-")
+    assert st.ingest_http(args) == ("127.0.0.1", 9108) and st.log_level(args) == "INFO"
+    for name, value in (("MQTT_VERSION", "3.1.1"), ("INGEST_CLIENT_ID", "env-id"),
+                        ("INGEST_SHARE_GROUP", "env-group"), ("INGEST_HTTP_HOST", "0.0.0.0"),
+                        ("INGEST_HTTP_PORT", "9200"), ("LOG_LEVEL", "debug")):
+        monkeypatch.setenv(f"STADTPULS_{name}", value)
+    args = _ingest_args()
+    assert (st.mqtt_version(args), st.ingest_client_id(args), st.ingest_share_group(args),
+            st.ingest_http(args), st.log_level(args)) == (
+        4, "env-id", "env-group", ("0.0.0.0", 9200), "DEBUG")
+    # `--http-port 0` (off) is a value, not a missing flag: it beats the environment
+    args = _ingest_args("--mqtt-version", "5", "--client-id", "flag-id", "--share-group", "g",
+                        "--http-host", "::1", "--http-port", "0", "--log-level", "ERROR")
+    assert (st.mqtt_version(args), st.ingest_client_id(args), st.ingest_share_group(args),
+            st.ingest_http(args), st.log_level(args)) == (5, "flag-id", "g", ("::1", 0), "ERROR")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "resolve", "message"),
+    [
+        ("MQTT_VERSION", "6", st.mqtt_version, "MQTT version '6' is not known; use 5 or 3.1.1"),
+        ("INGEST_HTTP_PORT", "nine", st.ingest_http,
+         "STADTPULS_INGEST_HTTP_PORT='nine' is not a whole number"),
+        ("LOG_LEVEL", "loud", st.log_level, "log level 'LOUD' is not known"),
+    ],
+)
+def test_bad_ingest_environment_names_the_variable(
+        monkeypatch: pytest.MonkeyPatch, name: str, value: str,
+        resolve: Callable[[argparse.Namespace], object], message: str) -> None:
+    monkeypatch.setenv(f"STADTPULS_{name}", value)
+    with pytest.raises(st.SettingsError, match=re.escape(message)) as err:
+        resolve(_ingest_args())
+    assert f"STADTPULS_{name}" in str(err.value) and "\n" not in str(err.value)
+
+
+_ROOT = Path(__file__).resolve().parents[1]
+_PRODUCT = ("stadtpuls", "ingest", "dashboard", "simulators", "demo")
+
+
+def test_only_the_settings_module_reads_stadtpuls_variables() -> None:
+    reads = re.compile(r"(environ\.get|getenv|environ\[)\(?\s*f?[\"']STADTPULS_")
+    offenders = sorted(
+        str(path.relative_to(_ROOT)) for folder in _PRODUCT
+        for path in (_ROOT / folder).rglob("*.py")
+        if path != _ROOT / "stadtpuls" / "settings.py" and reads.search(path.read_text())
+    )
+    assert offenders == [], offenders
+
+
+def test_readme_lists_every_variable_the_settings_read() -> None:
+    source = (_ROOT / "stadtpuls" / "settings.py").read_text()
+    read = set(re.findall(r"[\"'](STADTPULS_[A-Z_]+)[\"']", source))
+    # secrets are also read from <NAME>_FILE (see `_secret`)
+    read |= {f"{name}_FILE" for name in re.findall(r"_secret\(.*?[\"'](STADTPULS_[A-Z_]+)",
+                                                   source)}
+    table = (_ROOT / "README.md").read_text()
+    listed = {m.group(1) for m in re.finditer(r"`(STADTPULS_[A-Z_]+)`", table)}
+    listed |= {f"{m.group(1)}_FILE" for m in re.finditer(r"`(STADTPULS_[A-Z_]+)` / `_FILE`",
+                                                          table)}
+    assert len(read) >= 19 and read <= listed, sorted(read - listed)

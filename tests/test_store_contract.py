@@ -19,8 +19,8 @@ from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store import Aggregate, Store, StoreRejected, StoreUnavailable
 from stadtpuls.store.influx import InfluxStore
 from stadtpuls.store.sqlite import SQLiteStore
-from stadtpuls.testing.servers import InfluxServer
 from stadtpuls.units import Quantity
+from testkit.servers import InfluxServer
 
 T0 = 1_750_000_000 * 10**9  # 2025-06-15T15:06:40Z
 MIN = 60 * 10**9
@@ -220,7 +220,7 @@ def test_reading_rejects_what_no_store_can_keep() -> None:
 
 @pytest.mark.integration
 def test_influx_unreachable_is_retry_later(tmp_path: Path) -> None:
-    from stadtpuls.testing.servers import free_port
+    from testkit.servers import free_port
 
     s = InfluxStore(f"http://127.0.0.1:{free_port()}", "nowhere", retries=1, backoff_s=0.01)
     with pytest.raises(StoreUnavailable, match="unreachable"):

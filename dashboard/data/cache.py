@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from stadtpuls.reading import Reading, SeriesKey
-from stadtpuls.store.protocol import Aggregate, Store, WindowSeries
+from stadtpuls.store.protocol import Aggregate, StoreReader, WindowSeries
 from stadtpuls.timebase import NS_PER_S
 
 T = TypeVar("T")
@@ -123,13 +123,13 @@ class TTLCache:
 
 
 class CachedStore:
-    """The read methods of a `Store`, answered through a `TTLCache`.
+    """The read methods of a `StoreReader`, answered through a `TTLCache`.
 
     The key is the method and its exact arguments, so time ranges must already be aligned
     to buckets by the caller; `ttl_s` should be about the bucket length.
     """
 
-    def __init__(self, store: Store, cache: TTLCache) -> None:
+    def __init__(self, store: StoreReader, cache: TTLCache) -> None:
         self.store = store
         self.cache = cache
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from dashboard.data.cache import CachedStore, TTLCache
 from stadtpuls.catalogue import Catalogue
-from stadtpuls.store.protocol import Store
+from stadtpuls.store.protocol import StoreReader
 from stadtpuls.timebase import NS_PER_S
 
 # Umweltbundesamt (UBA), "Entwicklung der spezifischen Treibhausgas-Emissionen des deutschen
@@ -50,7 +50,7 @@ class DataSource:
     @classmethod
     def create(
         cls,
-        store: Store,
+        store: StoreReader,
         catalogue: Catalogue,
         settings: DashboardSettings | None = None,
         clock: Callable[[], float] = time.time,

@@ -1,1 +1,12 @@
-"""Dash pages; each module registers itself with `dash.register_page`."""
+"""Dash pages; each module defines one `Page` (`dashboard.page`), and `ALL` lists them.
+
+The app factory registers `ALL` on every app it builds; a new page is a module here plus
+its entry below.
+"""
+
+from dashboard.page import Page
+from dashboard.pages import energy, not_found_404, overview, sensor_detail, sensors, status
+from dashboard.pages import map as map_page
+
+ALL: tuple[Page, ...] = (overview.page, energy.page, sensors.page, map_page.page,
+                         status.page, sensor_detail.page, not_found_404.page)

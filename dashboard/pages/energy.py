@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from dashboard import i18n, ids, runtime
 from dashboard.data.energy import PERIOD_NAMES, Balance, SiteEnergy, site_energy
@@ -14,16 +14,18 @@ from dashboard.data.source import DEFAULT_GRID_CO2_G_PER_KWH, DataSource
 from dashboard.data.status import sensor_states
 from dashboard.figures import energy as figures
 from dashboard.i18n import t
-from dashboard.ui import alert_slot, guarded, kpi, page_head, register_page, tick
+from dashboard.page import Page
+from dashboard.ui import alert_slot, guarded, kpi, page_head, tick
 
-register_page(__name__, path="/energy", name="Energie", title="Stadtpuls – Energie",
-                   order=1, nav_key="nav.energy")
+page = Page(__name__, path="/energy", name="Energie", title="Stadtpuls – Energie",
+            order=1, nav_key="nav.energy")
 
 
 def _pv_sites(source: DataSource) -> list[str]:
     return [s for s, entry in source.catalogue.sites.items() if entry.pv_arrays]
 
 
+@page.layout
 def layout(lang: str | None = None, site: str | None = None, **_: Any) -> html.Div:
     lang = i18n.lang_or_default(lang)
     source = runtime.source()
@@ -42,7 +44,7 @@ def layout(lang: str | None = None, site: str | None = None, **_: Any) -> html.D
     ])
 
 
-@callback(
+@page.callback(
     Output(ids.ENERGY_BODY, "children"),
     Output(ids.ENERGY_ALERT, "children"),
     Input(ids.ENERGY_TICK, "n_intervals"),

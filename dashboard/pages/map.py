@@ -4,26 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from dashboard import i18n, ids, runtime
 from dashboard.data.status import SEVERITY, SensorState, sensor_states
 from dashboard.figures.map import MapPoint, sensor_map
 from dashboard.i18n import t
+from dashboard.page import Page
 from dashboard.ui import (
     STATUS_ICON,
     alert_slot,
     guarded,
     page_head,
-    register_page,
     sensor_name,
     tick,
 )
 
-register_page(__name__, path="/map", name="Karte", title="Stadtpuls – Karte", order=3,
-                   nav_key="nav.map")
+page = Page(__name__, path="/map", name="Karte", title="Stadtpuls – Karte", order=3,
+            nav_key="nav.map")
 
 
+@page.layout
 def layout(lang: str | None = None, site: str | None = None, **_: Any) -> html.Div:
     lang = i18n.lang_or_default(lang)
     source = runtime.source()
@@ -69,7 +70,7 @@ def points(states: list[SensorState], lang: str) -> list[MapPoint]:
     return out
 
 
-@callback(
+@page.callback(
     Output(ids.MAP_GRAPH, "figure"),
     Output(ids.MAP_ALERT, "children"),
     Input(ids.MAP_TICK, "n_intervals"),

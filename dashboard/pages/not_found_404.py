@@ -8,11 +8,12 @@ from dash import dcc, html
 
 from dashboard import i18n
 from dashboard.i18n import t
-from dashboard.ui import register_page
+from dashboard.page import Page
 
-register_page(__name__, path="/404", name="404", title="Stadtpuls")
+page = Page(__name__, path="/404", name="404", title="Stadtpuls")
 
 
+@page.layout
 def layout(lang: str | None = None, **_: Any) -> html.Div:
     lang = i18n.lang_or_default(lang)
     return html.Div([html.H1(t("app.not_found", lang)),

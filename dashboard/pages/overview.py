@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from dashboard import i18n, ids, runtime
 from dashboard.data.overview import Headline, SiteSummary, overview
@@ -12,12 +12,14 @@ from dashboard.data.source import DataSource
 from dashboard.data.status import Status
 from dashboard.figures.overview import trend_figure
 from dashboard.i18n import t
-from dashboard.ui import alert_slot, guarded, kpi, page_head, register_page, status_pill, tick
+from dashboard.page import Page
+from dashboard.ui import alert_slot, guarded, kpi, page_head, status_pill, tick
 
-register_page(__name__, path="/", name="Übersicht", title="Stadtpuls – Übersicht",
-                   order=0, nav_key="nav.overview")
+page = Page(__name__, path="/", name="Übersicht", title="Stadtpuls – Übersicht",
+            order=0, nav_key="nav.overview")
 
 
+@page.layout
 def layout(lang: str | None = None, **_: Any) -> html.Div:
     lang = i18n.lang_or_default(lang)
     source = runtime.source()
@@ -29,7 +31,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     ])
 
 
-@callback(
+@page.callback(
     Output(ids.OVERVIEW_CARDS, "children"),
     Output(ids.OVERVIEW_ALERT, "children"),
     Input(ids.OVERVIEW_TICK, "n_intervals"),

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import i18n, ids, runtime
 from dashboard.data.history import QUICK_RANGES_S, History, history, quick_range, to_csv
@@ -20,12 +20,12 @@ from dashboard.data.source import DataSource
 from dashboard.data.status import latest_readings, sensor_states
 from dashboard.figures.history import history_figure
 from dashboard.i18n import t
+from dashboard.page import Page
 from dashboard.ui import (
     alert_slot,
     aria,
     guarded,
     parse_sensor_token,
-    register_page,
     sensor_name,
     sensor_token,
     site_name,
@@ -37,8 +37,8 @@ from stadtpuls.catalogue import Sensor
 from stadtpuls.reading import SeriesKey
 from stadtpuls.units import Quantity
 
-register_page(__name__, path_template="/sensors/<sensor_id>", name="Sensor",
-                   title="Stadtpuls – Sensor", order=10)
+page = Page(__name__, path_template="/sensors/<sensor_id>", name="Sensor",
+            title="Stadtpuls – Sensor", order=10)
 
 _DEFAULT_RANGE = "24h"
 _UNREGISTERED_INTERVAL_S = 60.0
@@ -62,6 +62,7 @@ def _resolve(source: DataSource, token: str | None
     return (found[0], None) if found else None
 
 
+@page.layout
 def layout(sensor_id: str | None = None, lang: str | None = None, range: str | None = None,
            **_: Any) -> html.Div:
     """`?range=7d` (any quick range) opens the page on that range."""
@@ -152,7 +153,7 @@ def _load(source: DataSource, token: str | None, choice: str | None, start_date:
     return history(source, key, start, end, interval, source.zone(key.site)), sensor
 
 
-@callback(
+@page.callback(
     Output(ids.DETAIL_GRAPH, "figure"),
     Output(ids.DETAIL_INFO, "children"),
     Output(ids.DETAIL_HEADER, "children"),
@@ -221,7 +222,7 @@ def _duration(seconds: float, lang: str) -> str:
     return f"{i18n.fmt_number(seconds, lang)} s"
 
 
-@callback(
+@page.callback(
     Output(ids.DETAIL_DOWNLOAD, "data"),
     Input(ids.DETAIL_DOWNLOAD_BUTTON, "n_clicks"),
     State(ids.DETAIL_RANGE, "value"),

@@ -6,20 +6,20 @@ import re
 from typing import Any
 
 import dash_ag_grid as dag
-from dash import Input, Output, Patch, State, callback, dcc, html
+from dash import Input, Output, Patch, State, dcc, html
 
 from dashboard import i18n, ids, runtime
 from dashboard.data.source import DataSource
 from dashboard.data.status import SEVERITY, SensorState, Status, sensor_states
 from dashboard.figures.theme import FONT
 from dashboard.i18n import t
+from dashboard.page import Page
 from dashboard.ui import (
     STATUS_ICON,
     alert_slot,
     aria,
     guarded,
     page_head,
-    register_page,
     sensor_href,
     sensor_name,
     site_name,
@@ -28,8 +28,8 @@ from dashboard.ui import (
 )
 from stadtpuls.store.errors import StoreError
 
-register_page(__name__, path="/sensors", name="Sensoren", title="Stadtpuls – Sensoren",
-                   order=2, nav_key="nav.sensors")
+page = Page(__name__, path="/sensors", name="Sensoren", title="Stadtpuls – Sensoren",
+            order=2, nav_key="nav.sensors")
 
 _GRID_TEXT = ["contains", "notContains", "equals", "notEqual", "startsWith", "endsWith",
               "blank", "notBlank", "lessThan", "greaterThan", "lessThanOrEqual",
@@ -43,6 +43,7 @@ _GRID_THEME = (
 )
 
 
+@page.layout
 def layout(lang: str | None = None, site: str | None = None, status: str | None = None,
            **_: Any) -> html.Div:
     lang = i18n.lang_or_default(lang)
@@ -180,7 +181,7 @@ def rows(source: DataSource, states: list[SensorState], lang: str) -> list[dict[
     return out
 
 
-@callback(
+@page.callback(
     Output(ids.SENSORS_GRID, "rowData"),
     Output(ids.SENSORS_COUNT, "children"),
     Output(ids.SENSORS_ALERT, "children"),
@@ -202,7 +203,7 @@ def refresh(_n: int | None, site: str | None, statuses: list[str] | None,
     return rows(source, states, lang), t("sensors.count", lang, n=len(states))
 
 
-@callback(Output(ids.SENSORS_GRID, "dashGridOptions"), Input(ids.SENSORS_SEARCH, "value"),
+@page.callback(Output(ids.SENSORS_GRID, "dashGridOptions"), Input(ids.SENSORS_SEARCH, "value"),
           prevent_initial_call=True)
 def search(text: str | None) -> Patch:
     patch = Patch()

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from dashboard import i18n, ids, runtime
 from dashboard.data.pipeline import ClientHealth, pipeline
 from dashboard.figures.pipeline import rates_figure
 from dashboard.i18n import t
-from dashboard.ui import alert_slot, guarded, kpi, page_head, register_page, tick
+from dashboard.page import Page
+from dashboard.ui import alert_slot, guarded, kpi, page_head, tick
 from stadtpuls.pipeline import PipelineFigure
 
-register_page(__name__, path="/status", name="Pipeline", title="Stadtpuls – Pipeline",
-                   order=4, nav_key="nav.status")
+page = Page(__name__, path="/status", name="Pipeline", title="Stadtpuls – Pipeline",
+            order=4, nav_key="nav.status")
 
 
+@page.layout
 def layout(lang: str | None = None, **_: Any) -> html.Div:
     lang = i18n.lang_or_default(lang)
     source = runtime.source()
@@ -83,7 +85,7 @@ def client_card(client: ClientHealth, now_ns: int, lang: str) -> html.Section:
     ], className="card", id=f"ingest-{client.client}")
 
 
-@callback(
+@page.callback(
     Output(ids.STATUS_BODY, "children"),
     Output(ids.STATUS_GRAPH, "figure"),
     Output(ids.STATUS_ALERT, "children"),

@@ -23,6 +23,11 @@ Loc = tuple[str | int, ...]
 # the backlog the broker kept for it. Both loaders are safe (bandit cannot see that).
 _LOADER = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 
+# The Rathaus im Stühlinger catalogue shipped inside the package (a link to
+# config/stuehlinger.yaml in the checkout; the wheel holds a copy), so the demo also runs
+# from an installed package outside a checkout.
+BUNDLED_CATALOGUE = Path(__file__).with_name("stuehlinger.yaml")
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -164,6 +164,14 @@ class Sensor(_Model):
     )
     labels: dict[str, str] = Field(default_factory=dict, description="Free-form labels.")
 
+    def is_plausible(self, value: float) -> bool:
+        """The plausibility rule: `value`, in the canonical unit, within `plausible`.
+
+        The ingest marks readings by it; the simulators keep their values and spikes inside
+        it and put only the implausible fault outside it.
+        """
+        return self.plausible.min <= value <= self.plausible.max
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         try:

@@ -1,13 +1,22 @@
-"""Storage: the `Store` protocol and its SQLite and InfluxDB implementations."""
+"""Storage: the store protocols (`StoreWriter`, `StoreReader`, both: `Store`) and the SQLite
+and InfluxDB implementations."""
 
 from stadtpuls.store.errors import StoreError, StoreRejected, StoreUnavailable
-from stadtpuls.store.protocol import Aggregate, Store, WindowSeries
+from stadtpuls.store.protocol import (
+    Aggregate,
+    Store,
+    StoreReader,
+    StoreWriter,
+    WindowSeries,
+)
 
 __all__ = [
     "Aggregate",
     "Store",
     "StoreError",
+    "StoreReader",
     "StoreRejected",
     "StoreUnavailable",
+    "StoreWriter",
     "WindowSeries",
 ]

@@ -1,4 +1,8 @@
-"""The `Store` protocol: what ingest writes and the dashboard asks, whatever the database.
+"""The store protocols: what ingest writes and the dashboard asks, whatever the database.
+
+Two sides, so each component asks for no more than it uses: the ingest (and every other
+producer of readings) needs a `StoreWriter`, the dashboard a `StoreReader`. `Store` is both;
+it is what the implementations provide and what opening a configured store returns.
 
 Both implementations (`SQLiteStore`, `InfluxStore`) pass one contract suite
 (tests/test_store_contract.py), so the dashboard never needs to know which one it talks to.
@@ -32,13 +36,24 @@ class WindowSeries:
     values: dict[Aggregate, list[float]] = field(default_factory=dict)
 
 
-class Store(Protocol):
+class StoreWriter(Protocol):
+    """The writing side: what the ingest, the demo's backfill and dev data need."""
+
     def write(self, readings: Sequence[Reading]) -> None:
         """Store readings; same identity (series, time) overwrites, never doubles.
 
         Raises StoreUnavailable (retry later) or StoreRejected (bad data).
         """
         ...
+
+    def close(self) -> None: ...
+
+
+class StoreReader(Protocol):
+    """The reading side: what the dashboard (and later alerts and open data) need.
+
+    Raises StoreUnavailable when the database cannot answer.
+    """
 
     def latest(
         self, site: str | None = None, since_ns: int | None = None
@@ -71,3 +86,7 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class Store(StoreWriter, StoreReader, Protocol):
+    """Both sides: the implementations (`SQLiteStore`, `InfluxStore`) and the contract suite."""

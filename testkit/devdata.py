@@ -1,7 +1,7 @@
 """Fill a store straight from the simulators: for tests, screenshots and benches.
 
 This skips MQTT and the ingest on purpose (fast, deterministic); it marks readings outside a
-sensor's plausible range the way the ingest does, so the dashboard sees the same data. The
+sensor's plausible range by the rule the ingest uses, so the dashboard sees the same data. The
 product never imports this module.
 """
 
@@ -23,20 +23,11 @@ _BATCH = 20_000
 
 
 def mark_plausibility(catalogue: Catalogue, readings: Iterable[Reading]) -> Iterator[Reading]:
-    """Set `implausible` on readings outside their sensor's plausible range.
-
-    The range is read both in canonical units and in the sensor's own unit (as the
-    simulators do), because config/stuehlinger.yaml gives some kW sensors' ranges in kW.
-    """
-    from simulators.faults import plausible_bounds
-
-    ranges = {(site, s.id): plausible_bounds(s) for site, s in catalogue.sensors()}
+    """Set `implausible` on readings their sensor finds implausible, as the ingest does."""
+    rules = {(site, s.id): s.is_plausible for site, s in catalogue.sensors()}
     for r in readings:
-        rng = ranges.get((r.site, r.sensor))
-        if rng is not None and not rng[0] <= r.value <= rng[1]:
-            yield replace(r, implausible=True)
-        else:
-            yield r
+        plausible = rules.get((r.site, r.sensor))
+        yield r if plausible is None or plausible(r.value) else replace(r, implausible=True)
 
 
 def write_all(store: Store, readings: Iterable[Reading], batch: int = _BATCH) -> int:

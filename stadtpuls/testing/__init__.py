@@ -1,1 +1,0 @@
-"""Real-server test harness: Mosquitto and InfluxDB processes for the test suite."""
