@@ -36,12 +36,12 @@ from typing import Any
 
 from _common import RawPublisher, publish_packet
 
-from testkit.loadgen import json_payload, json_topic
 from stadtpuls.reading import SeriesKey
 from stadtpuls.store import Aggregate
 from stadtpuls.store.influx import InfluxStore
 from stadtpuls.topics import sensor_topic
 from stadtpuls.units import Quantity
+from testkit.loadgen import json_payload, json_topic
 
 SITE = "catchup"
 TOPIC = f"stadtpuls/{SITE}/#"
