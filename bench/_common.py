@@ -7,11 +7,14 @@ publisher's own finishing time to show it).
 
 Run as a script for the bare subscriber (the "raw ceiling"):
     python bench/_common.py subscribe|subscribe-fast HOST PORT TOPIC N
-prints the wall-clock time (time.time()) at which the N-th message arrived.
+prints the wall-clock time (time.time()) at which the N-th message arrived;
+    python bench/_common.py drain HOST PORT CLIENT_ID TOPIC N
+drains the persistent session CLIENT_ID (catch-up scenario) and prints a JSON line of times.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 import sys
@@ -164,8 +167,51 @@ def bare_subscriber(host: str, port: int, topic: str, n: int, fast: bool = False
     return done_at
 
 
+def drain_subscriber(host: str, port: int, client_id: str, topic: str, n: int) -> dict[str, float]:
+    """The catch-up ceiling: stock paho 2.x, MQTT 5, QoS 1 with auto-ack and an empty
+    `on_message`, resuming the persistent session `client_id` whose queue holds n messages.
+    Returns wall-clock times (time.time()): connected (CONNACK), first message, and done:
+    the n-th message handled and its PUBACK sent (the DISCONNECT is queued behind it, and
+    `loop_forever` returns once that is written), plus the process's CPU seconds."""
+    from paho.mqtt.client import Client
+    from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    times = {"imported": time.time()}
+    got = 0
+    client = Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                    protocol=MQTTProtocolVersion.MQTTv5)
+
+    def on_message(c: Client, _u: object, _m: object) -> None:
+        nonlocal got
+        got += 1
+        if got == 1:
+            times["first"] = time.time()
+        if got == n:
+            c.disconnect()
+
+    def on_connect(c: Client, *_: object) -> None:
+        times["connected"] = time.time()
+        c.subscribe(topic, qos=1)  # as the ingest does on every connect
+
+    client.on_message = on_message
+    client.on_connect = on_connect
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = 3600
+    client.connect(host, port, 60, clean_start=False, properties=props)
+    client.loop_forever()
+    times["done"] = time.time()
+    times["cpu_s"] = time.process_time()
+    times["messages"] = got
+    return times
+
+
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] in ("subscribe", "subscribe-fast"):
+    if len(sys.argv) == 7 and sys.argv[1] == "drain":
+        print(json.dumps(drain_subscriber(sys.argv[2], int(sys.argv[3]), sys.argv[4],
+                                          sys.argv[5], int(sys.argv[6]))), flush=True)
+    elif len(sys.argv) == 6 and sys.argv[1] in ("subscribe", "subscribe-fast"):
         print(bare_subscriber(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]),
                               fast=sys.argv[1] == "subscribe-fast"), flush=True)
     else:

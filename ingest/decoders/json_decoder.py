@@ -34,13 +34,21 @@ from stadtpuls.topics import parse_stadtpuls_topic
 _SINGLE_KEYS = frozenset({"value", "ts", "unit", "quantity"})
 
 
+_IDENTITIES: dict[str, tuple[str | None, str]] = {}
+_MAX_IDENTITIES = 100_000  # topics come from the network: bound the cache
+
+
 def topic_identity(topic: str) -> tuple[str | None, str]:
     """(site, sensor) from `stadtpuls/<site>/<sensor>`; for a custom catalogue topic the
     site is unknown here and the last level stands in for the sensor."""
-    parsed = parse_stadtpuls_topic(topic)
-    if parsed is not None:
-        return parsed
-    return None, topic.rsplit("/", 1)[-1]
+    # A fleet publishes on a few thousand topics, each many times: parse each once.
+    identity = _IDENTITIES.get(topic)
+    if identity is None:
+        identity = parse_stadtpuls_topic(topic) or (None, topic.rsplit("/", 1)[-1])
+        if len(_IDENTITIES) >= _MAX_IDENTITIES:
+            _IDENTITIES.clear()
+        _IDENTITIES[topic] = identity
+    return identity
 
 
 def decode(topic: str, payload: bytes, received_at_ns: int) -> list[Sample]:
