@@ -1,11 +1,8 @@
 """`InfluxStore`: writes through the v2 write API, reads with InfluxQL on `/query`.
 
-Both endpoints are served by InfluxDB 1.8+, 2.x, 3.x and Cloud (ARCHITECTURE.md §3). Writes
-are one plain HTTP POST of our own line protocol per batch (influxdb-client's batching mode
-loses buffered points on exit, and its synchronous API only wraps the same POST: importing it
-pulled in numpy and reactivex, a third of a second of the ingest's start-up, which a restart
-after downtime pays before reading its backlog). Reads bind every user value as a query
-parameter.
+Both endpoints are served by InfluxDB 1.8+, 2.x, 3.x and Cloud (ARCHITECTURE.md §3). Writes use
+influxdb-client's synchronous API with our own batches, because its batching mode loses
+buffered points on exit. Reads bind every user value as a query parameter.
 """
 
 from __future__ import annotations
@@ -14,9 +11,12 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import urlencode
 
 import urllib3
+from influxdb_client.client.influxdb_client import InfluxDBClient
+from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.domain.write_precision import WritePrecision
+from influxdb_client.rest import ApiException
 
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
@@ -51,15 +51,13 @@ class InfluxStore:
         self._batch_size = batch_size
         self._retries = retries
         self._backoff_s = backoff_s
+        self._client = InfluxDBClient(url=self.url, token=token or "-", org=self._org,
+                                      timeout=int(timeout_s * 1000))
+        self._writer = self._client.write_api(write_options=SYNCHRONOUS)
         self._http = urllib3.PoolManager(
             num_pools=2, maxsize=8, retries=False,
             timeout=urllib3.Timeout(connect=min(timeout_s, 5.0), read=timeout_s),
         )
-        self._write_url = f"{self.url}/api/v2/write?" + urlencode(
-            {"org": self._org, "bucket": bucket, "precision": "ns"})
-        self._write_headers = {"Content-Type": "text/plain; charset=utf-8",
-                               "Accept": "application/json",
-                               "Authorization": f"Token {token or '-'}"}
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -69,30 +67,27 @@ class InfluxStore:
             self._write_with_retries(body)
 
     def _write_with_retries(self, body: str) -> None:
-        data = body.encode()
         delay = self._backoff_s
         for attempt in range(self._retries + 1):
-            error: StoreUnavailable | StoreRejected
             try:
-                resp = self._http.request("POST", self._write_url, body=data,
-                                          headers=self._write_headers)
+                self._writer.write(bucket=self.bucket, org=self._org, record=body,
+                                   write_precision=WritePrecision.NS)  # type: ignore[arg-type]
+                return
+            except ApiException as exc:
+                error = self._translate(exc)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 error = StoreUnavailable(
                     f"InfluxDB at {self.url} is unreachable ({type(exc).__name__}); check that "
                     "it runs and STADTPULS_INFLUX_URL points to it"
                 )
-            else:
-                if 200 <= resp.status < 300:
-                    return
-                error = self._translate(resp.status, resp.data, resp.reason)
             if isinstance(error, StoreRejected) or attempt == self._retries:
                 raise error
             time.sleep(delay)
             delay *= 2
 
-    def _translate(self, status: int, body: bytes | None,
-                   reason: str | None) -> StoreUnavailable | StoreRejected:
-        detail = _error_text(body) or reason or ""
+    def _translate(self, exc: ApiException) -> StoreUnavailable | StoreRejected:
+        status = int(exc.status or 0)
+        detail = _error_text(exc.body) or exc.reason or ""
         if status in (401, 403):
             return StoreUnavailable(
                 f"InfluxDB at {self.url} refused the token (HTTP {status}); check "
@@ -218,6 +213,8 @@ class InfluxStore:
             yield from result.get("series", [])
 
     def close(self) -> None:
+        self._writer.close()  # type: ignore[no-untyped-call]
+        self._client.close()  # type: ignore[no-untyped-call]
         self._http.clear()
 
 
