@@ -108,3 +108,41 @@ def test_bulk_pubacks_are_the_bytes_paho_sends_for_each_ack() -> None:
     client.queue_pubacks([1, 0x1234, 65_535])
     assert len(queued) == 4
     assert queued[3] == b"".join(queued[:3])
+
+
+def _publish_packet(topic: bytes, mid: int, payload: bytes, v5: bool,
+                    properties: bytes = b"\x00") -> bytes:
+    return (len(topic).to_bytes(2, "big") + topic + mid.to_bytes(2, "big")
+            + (properties if v5 else b"") + payload)
+
+
+@pytest.mark.parametrize("v5", [True, False], ids=["mqtt5", "mqtt311"])
+@pytest.mark.parametrize(("command", "topic", "properties"), [
+    (0x32, b"stadtpuls/site/sensor", b"\x00"),  # QoS 1: the fast path
+    (0x3B, b"stadtpuls/site/sensor", b"\x00"),  # QoS 1, dup and retain set
+    (0x32, b"stadtpuls/\xff\xfe/x", b"\x00"),  # topic that is not UTF-8
+    (0x32, b"stadtpuls/site/sensor", b"\x05\x02\x00\x00\x00\x3c"),  # v5 properties
+    (0x30, b"stadtpuls/site/sensor", b"\x00"),  # QoS 0: paho's own parser
+])
+def test_fast_publish_parsing_equals_paho(v5: bool, command: int, topic: bytes,
+                                          properties: bytes) -> None:
+    """The PUBLISH fast path hands on_message exactly what paho's own parser would."""
+    from paho.mqtt.enums import MQTTProtocolVersion
+
+    protocol = MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311
+    qos = (command & 0x06) >> 1
+    body = _publish_packet(topic, 4242, b'{"value":1.5}', v5, properties)
+    if qos == 0:  # no packet id
+        body = len(topic).to_bytes(2, "big") + topic + (properties if v5 else b"") \
+            + b'{"value":1.5}'
+    seen: dict[str, MQTTMessage] = {}
+    for name, cls in (("fast", FastClient), ("paho", Client)):
+        client = cls(CallbackAPIVersion.VERSION2, protocol=protocol, manual_ack=True)
+        client.on_message = lambda _c, _u, m, name=name: seen.__setitem__(name, m)
+        client._in_packet = {"command": command, "packet": bytearray(body)}  # as paho reads
+        client._handle_publish()
+    fast, paho_msg = seen["fast"], seen["paho"]
+    assert type(fast.payload) is bytes and type(fast._topic) is bytes
+    assert (fast._topic, fast.mid, fast.qos, fast.dup, fast.retain, fast.payload) == (
+        paho_msg._topic, paho_msg.mid, paho_msg.qos, paho_msg.dup, paho_msg.retain,
+        paho_msg.payload)

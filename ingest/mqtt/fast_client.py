@@ -21,7 +21,12 @@ memory is handled before paho goes back to `select`:
 - `loop_read`: keeps handling packets while buffered bytes remain (bounded, so PUBACKs and
   keepalives still get their turn);
 - `_handle_on_message`: calls `on_message` directly, skipping the per-message topic-filter
-  match for `message_callback_add`, which the ingest does not use.
+  match for `message_callback_add`, which the ingest does not use;
+- `_handle_publish`: a QoS 1 PUBLISH without MQTT 5 properties (what sensors send) is parsed
+  here in a few slices; anything else goes to paho's own parser. paho builds a `Properties`
+  object and logs every PUBLISH, which profiled as about 30 % of the network thread while
+  draining a backlog; skipping it halved the ingest's CPU per message (docs/benchmarks.md,
+  catch-up after downtime).
 
 Acks. `queue_pubacks` queues the PUBACKs of a whole batch as one packet entry instead of one
 `client.ack()` per message (each of which wakes paho's loop through a socket write); the bytes
@@ -33,11 +38,12 @@ from __future__ import annotations
 
 import struct
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from paho.mqtt.client import Client, MQTTMessage
-from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode, MQTTProtocolVersion
 
 _READ_SIZE = 256 * 1024
 _MAX_PACKETS_PER_READ = 4096
@@ -53,6 +59,10 @@ PRIVATE_API: tuple[tuple[type, str, tuple[str, ...] | None], ...] = (
     (Client, "_thread", None),
     (Client, "_in_callback_mutex", None),
     (Client, "_userdata", None),
+    (Client, "_in_packet", None),
+    (Client, "_protocol", None),
+    (Client, "_manual_ack", None),
+    (Client, "_handle_publish", ()),
     (MQTTMessage, "_topic", None),
 )
 """Every private paho name used here; checked by tests/test_paho_internals.py."""
@@ -65,6 +75,8 @@ PRIVATE_BEHAVIOUR: tuple[tuple[type, str, str, str], ...] = (
     (Client, "_sock_recv", ".recv(", "packets are read through the socket's recv()"),
     (Client, "_handle_publish", "self._handle_on_message(", "a received PUBLISH reaches "
      "on_message through _handle_on_message"),
+    (Client, "_packet_handle", "self._handle_publish()", "a received PUBLISH is handled by "
+     "_handle_publish, which FastClient overrides"),
     (Client, "_packet_queue", "self._thread is None",
      "a queued packet is written by the loop thread when one is set"),
 )
@@ -119,6 +131,31 @@ class FastClient(Client):
         if on_message is not None:
             with self._in_callback_mutex:
                 on_message(self, self._userdata, message)
+
+    def _handle_publish(self) -> MQTTErrorCode:
+        # Layout (MQTT 3.1.1 §3.3, 5 §3.3): topic length (2 bytes), topic, packet id (2 bytes,
+        # QoS > 0), then in MQTT 5 the properties' length (varint; one 0 byte: none), payload.
+        command = self._in_packet["command"]
+        if (command & 0x06) != 0x02 or not self._manual_ack:  # not QoS 1 with manual acks
+            return super()._handle_publish()
+        packet = bytes(self._in_packet["packet"])  # paho reads into a bytearray
+        end = 2 + ((packet[0] << 8) | packet[1])
+        if self._protocol == MQTTProtocolVersion.MQTTv5:
+            if len(packet) < end + 3 or packet[end + 2] != 0:  # has properties (topic alias…)
+                return super()._handle_publish()
+            body = end + 3
+        else:
+            if end == 2 or len(packet) < end + 2:
+                return super()._handle_publish()
+            body = end + 2
+        message = MQTTMessage(mid=(packet[end] << 8) | packet[end + 1], topic=packet[2:end])
+        message.qos = 1
+        message.dup = bool(command & 0x08)
+        message.retain = bool(command & 0x01)
+        message.payload = packet[body:]
+        message.timestamp = time.monotonic()
+        self._handle_on_message(message)
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def run_in(self, thread: threading.Thread) -> None:
         """`thread` runs this client's loop (`loop_forever`), possibly restarting it."""
