@@ -72,6 +72,7 @@ class IngestService:
         self.metrics.store_ok.set(1)  # until a write says otherwise
         self._worker_done = threading.Event()
         self.failed = False  # the worker died of a bug: the process should exit non-zero
+        self._stopped = False
         self._worker_thread = threading.Thread(target=self._work, name="ingest-worker",
                                                daemon=True)
         # Decoding the next batch overlaps writing the last one (the store's HTTP round trip
@@ -106,11 +107,13 @@ class IngestService:
 
     def stop(self) -> None:
         """Graceful stop: stop taking messages, store or spool what is held, ack, disconnect."""
-        if self.inbound.closed:
+        if self._stopped:
             return
+        self._stopped = True
         log.info("stopping: finishing the batch in hand")
         self.inbound.close()
-        self._worker_done.wait(self.config.shutdown_timeout_s)
+        if self._worker_thread.ident is not None:  # started (tests run parts alone)
+            self._worker_done.wait(self.config.shutdown_timeout_s)
         self.session.close()
         self.drainer.stop()
         if self.http is not None:

@@ -72,7 +72,8 @@ class MqttSession:
         """Disconnect (queued behind the PUBACKs already sent) and end the network thread."""
         self._closing = True
         self._client.disconnect()
-        self._thread.join(10)
+        if self._thread.is_alive():
+            self._thread.join(10)
 
     def request_redelivery(self) -> None:
         """Reconnect, so the broker redelivers every unacked message of the session."""
