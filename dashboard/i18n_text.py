@@ -213,7 +213,7 @@ TEXT: _T = _pairs(
                     "„stadtpuls ingest“?",
                     "No ingest service has reported in the last two days. Is "
                     "“stadtpuls ingest” running?"),
-    pipeline__client=("Ingest „{client}“", "Ingest “{client}”"),
+    pipeline__client=("Ingest {client}", "Ingest {client}"),
     pipeline__reporting=("meldet sich · {age}", "reporting · {age}"),
     pipeline__not_reporting=("meldet sich nicht mehr · zuletzt {age}",
                              "not reporting · last {age}"),
