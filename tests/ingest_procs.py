@@ -1,6 +1,5 @@
-"""Running `stadtpuls ingest` as a subprocess and publishing to it, for the end-to-end tests
-(tests/test_ingest_integration.py, tests/test_ingest_robustness.py); the fixtures are imported
-by those modules."""
+"""Running `stadtpuls ingest` as a subprocess and publishing to it with paho, for the
+end-to-end tests (tests/test_ingest_integration.py, tests/test_mqtt_client_certificates.py)."""
 
 from __future__ import annotations
 

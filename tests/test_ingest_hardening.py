@@ -303,3 +303,18 @@ def test_ingest_health_durable_flag_recovers_with_the_next_good_write() -> None:
     assert not durable.all_ok
     durable.ok("dead letters", metrics)
     assert durable.all_ok and metrics.registry.get_sample_value("stadtpuls_ingest_durable_ok") == 1
+
+
+def test_everything_acked_after_a_commit_is_fsynced_with_synchronous_full(
+        tmp_path: Path) -> None:
+    # synchronous is per connection: ask the very connections that write (2 = FULL).
+    store = SQLiteStore(tmp_path / "s.db")
+    spool = Spool(tmp_path / "spool.db")
+    dead = DeadLetterStore(tmp_path / "d.db")
+    try:
+        for conn in (store._conn(), spool._db, dead._db):
+            assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    finally:
+        store.close()
+        spool.close()
+        dead.close()

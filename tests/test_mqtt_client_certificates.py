@@ -4,9 +4,7 @@ and the ingest, given CA, certificate and key in its settings, connects and stor
 from __future__ import annotations
 
 import datetime as dt
-import http.client
 import ipaddress
-import json
 import ssl
 import subprocess
 import sys
@@ -20,6 +18,7 @@ from conftest import _missing
 from ingest_procs import ROOT, wait_for
 from paho.mqtt.client import Client
 from paho.mqtt.enums import CallbackAPIVersion
+from test_secure_broker import _health
 
 from stadtpuls.store.sqlite import SQLiteStore
 from testkit.loadgen import json_payload, json_topic, site_yaml, write_catalogue
@@ -177,14 +176,3 @@ def test_ingest_connects_with_its_client_certificate_and_stores(broker: CertBrok
             store.close()
     finally:
         terminate(proc)
-
-
-def _health(port: int) -> dict[str, object]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", "/healthz")
-        return dict(json.loads(conn.getresponse().read()))
-    except (OSError, ValueError):
-        return {}
-    finally:
-        conn.close()
