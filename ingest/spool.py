@@ -179,14 +179,44 @@ class Spool:
         out: list[tuple[int, SpooledBatch]] = []
         total = 0
         with self._lock:
-            rows = self._db.execute("SELECT id, readings, payload FROM batches ORDER BY id "
-                                    "LIMIT 64").fetchall()
+            try:
+                rows = self._db.execute("SELECT id, readings, payload FROM batches ORDER BY id "
+                                        "LIMIT 64").fetchall()
+            except sqlite3.Error as exc:
+                raise SpoolError(f"cannot read spool {self.path}: {exc}") from None
         for rowid, n, blob in rows:
             if out and total + n > max_readings:
                 break
-            out.append((int(rowid), decode_batch(blob)))
+            try:
+                batch = decode_batch(blob)
+            except (SpoolError, ValueError, KeyError, TypeError, zlib.error) as exc:
+                # A damaged row would stop the drain for good: set it aside, go on.
+                self._quarantine(int(rowid), int(n), f"{type(exc).__name__}: {exc}")
+                continue
+            out.append((int(rowid), batch))
             total += n
         return out
+
+    def _quarantine(self, rowid: int, readings: int, why: str) -> None:
+        """Move an undecodable row to `damaged_batches` (kept for an operator to inspect)."""
+        log.error("spool %s: batch %d cannot be decoded (%s); moved to damaged_batches",
+                  self.path, rowid, why[:200])
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("CREATE TABLE IF NOT EXISTS damaged_batches AS SELECT * FROM "
+                                 "batches WHERE 0")
+                self._db.execute("INSERT INTO damaged_batches SELECT * FROM batches WHERE id = ?",
+                                 (rowid,))
+                self._db.execute("DELETE FROM batches WHERE id = ?", (rowid,))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise SpoolError(f"spool {self.path}: cannot set damaged batch aside: {exc}"
+                                 ) from None
+            self._batches -= 1
+            self._readings -= readings
 
     def delete(self, ids: Sequence[int]) -> None:
         if not ids:

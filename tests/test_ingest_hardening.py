@@ -318,3 +318,24 @@ def test_everything_acked_after_a_commit_is_fsynced_with_synchronous_full(
         store.close()
         spool.close()
         dead.close()
+
+
+def test_a_damaged_spool_row_is_set_aside_and_the_rest_drains(
+        service_parts: tuple[Path, FailingStore]) -> None:
+    tmp, store = service_parts
+    (tmp / "data").mkdir()
+    spool = Spool(tmp / "data" / "spool-x.db")
+    spool.append(SpooledBatch([SourceMessage("t/x", b"m", T0)], [reading("first")], [0]))
+    spool.append(SpooledBatch([SourceMessage("t/x", b"m", T0)], [reading("second")], [0]))
+    spool._db.execute("UPDATE batches SET payload = x'00ff' WHERE id = 1")  # bit rot
+    spool.close()
+    service = IngestService(config(tmp, client_id="x"), TinyDecoder(), store)
+    try:
+        service.drainer.start()
+        wait_for(service.spool.is_empty)
+        assert store.counts(0, MAX_NS, SITE) == {reading("second").key: 1}
+        assert service.drainer.restarts == 0
+        assert service.spool._db.execute("SELECT COUNT(*) FROM damaged_batches"
+                                         ).fetchone()[0] == 1
+    finally:
+        service.stop()
