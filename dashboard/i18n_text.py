@@ -174,6 +174,16 @@ TEXT: _T = _pairs(
     range__30d=("30 Tage", "30 d"),
     range__1y=("1 Jahr", "1 y"),
     range__custom=("Eigener Zeitraum", "Custom range"),
+    range__bad_date=("Das ist kein Datum. Bitte wählen Sie Tage im Kalender.",
+                     "That is not a date. Please pick days in the calendar."),
+    range__outside=("Daten gibt es nur vom {first} bis heute ({last}). Bitte wählen Sie Tage "
+                    "in diesem Zeitraum.",
+                    "Data exists only from {first} until today ({last}). Please pick days in "
+                    "that range."),
+    range__too_long=("Ein eigener Zeitraum darf höchstens {days} Tage lang sein. Bitte wählen "
+                     "Sie einen kürzeren.",
+                     "A custom range can be at most {days} days long. Please pick a shorter "
+                     "one."),
     window__60=("Minute", "minute"),
     window__300=("5 Minuten", "5 minutes"),
     window__900=("15 Minuten", "15 minutes"),
@@ -213,7 +223,7 @@ TEXT: _T = _pairs(
                     "„stadtpuls ingest“?",
                     "No ingest service has reported in the last two days. Is "
                     "“stadtpuls ingest” running?"),
-    pipeline__client=("Ingest „{client}“", "Ingest “{client}”"),
+    pipeline__client=("Ingest {client}", "Ingest {client}"),
     pipeline__reporting=("meldet sich · {age}", "reporting · {age}"),
     pipeline__not_reporting=("meldet sich nicht mehr · zuletzt {age}",
                              "not reporting · last {age}"),

@@ -11,6 +11,7 @@ from urllib.parse import quote, unquote
 from dash import dcc, html, no_update
 
 from dashboard import i18n
+from dashboard.data.periods import RangeRefused
 from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.data.status import SensorState, Status
 from dashboard.i18n import t
@@ -71,7 +72,7 @@ def status_pill(status: Status, lang: str, count: int | None = None) -> html.Spa
 
 
 def guarded(outputs: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Show a banner instead of failing when the store is down.
+    """Show a banner instead of failing when the store is down or a request is refused.
 
     The wrapped callback returns `outputs` values and takes the language as its last
     argument; the wrapper adds one more output, the page's alert slot. A failed callback
@@ -87,6 +88,10 @@ def guarded(outputs: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             except StoreError as exc:
                 log.warning("%s: store unavailable: %s", fn.__name__, exc)
                 return (*([no_update] * outputs), store_alert(lang))
+            except RangeRefused as exc:
+                # A visitor's absurd request (a date in year 9999): say so, query nothing.
+                return (*([no_update] * outputs),
+                        html.Div(t(exc.key, lang, **exc.params), className="alert"))
             values = result if outputs > 1 else (result,)
             return (*values, None)
 

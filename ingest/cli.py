@@ -18,6 +18,7 @@ from types import FrameType
 from stadtpuls.settings import (
     add_catalogue_argument,
     add_data_dir_argument,
+    add_ingest_hardening_arguments,
     add_ingest_http_arguments,
     add_ingest_session_arguments,
     add_log_level_argument,
@@ -51,6 +52,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     ops.add_argument("--stats-interval", type=float, default=5.0,
                      help="seconds between pipeline figures written to the store; 0 = off "
                      "(default 5)")
+    add_ingest_hardening_arguments(ops)
     add_log_level_argument(ops)
 
 
@@ -61,7 +63,7 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from ingest.config import IngestConfig
-    from ingest.deadletter import DeadLetterError
+    from ingest.deadletter import DEFAULT_MAX_BYTES, DEFAULT_MAX_LETTERS, DeadLetterError
     from ingest.decoding import MessageDecoder
     from ingest.service import IngestService
     from ingest.spool import SpoolError
@@ -69,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
     from stadtpuls.settings import (
         SettingsError,
         catalogue_path,
+        deadletter_caps,
         ingest_client_id,
         ingest_http,
+        ingest_max_unacked_age,
         ingest_share_group,
         log_level,
         mqtt_settings,
@@ -88,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         client_id = ingest_client_id(args)
         share_group = ingest_share_group(args)
         http_host, http_port = ingest_http(args)
+        max_unacked_age = ingest_max_unacked_age(args)
+        max_letters, max_bytes = deadletter_caps(args, DEFAULT_MAX_LETTERS, DEFAULT_MAX_BYTES)
     except SettingsError as exc:
         return _fail(str(exc))
     logging.basicConfig(level=level, stream=sys.stderr,
@@ -113,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
             spool_max_readings=args.spool_max_readings, http_host=http_host,
             http_port=http_port, stats_interval_s=args.stats_interval,
             max_pending_messages=args.max_pending_messages,
+            max_unacked_age_s=max_unacked_age, deadletter_max_letters=max_letters,
+            deadletter_max_bytes=max_bytes,
         )
     except SettingsError as exc:
         return _fail(str(exc))

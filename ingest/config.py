@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.deadletter import DEFAULT_MAX_BYTES, DEFAULT_MAX_LETTERS
 from stadtpuls.settings import MqttSettings, SettingsError
+
+
+def spool_file_name(client_id: str) -> str:
+    """`spool-<client id>.db`; at start the ingest also drains every other `spool-*.db` it
+    finds in its data directory (see `ingest.spool.adopt_orphaned_spools`)."""
+    return f"spool-{re.sub(r'[^A-Za-z0-9_.-]', '_', client_id)}.db"
 
 
 @dataclass(frozen=True)
@@ -35,11 +42,17 @@ class IngestConfig:
     max_pending_bytes: int = 64 * 1024 * 1024
     max_block_s: float = 5.0  # longest hold of the network thread on a full queue
     shutdown_timeout_s: float = 20.0
+    max_unacked_age_s: float = 60.0  # /healthz answers 503 when a message waits longer
+    deadletter_max_letters: int = DEFAULT_MAX_LETTERS
+    deadletter_max_bytes: int = DEFAULT_MAX_BYTES
 
     def __post_init__(self) -> None:
         for flag, value in (("--batch-size", self.batch_size), ("--batch-ms", self.batch_ms),
                             ("--spool-max-readings", self.spool_max_readings),
-                            ("--max-pending-messages", self.max_pending_messages)):
+                            ("--max-pending-messages", self.max_pending_messages),
+                            ("--max-unacked-age", self.max_unacked_age_s),
+                            ("--deadletter-max-count", self.deadletter_max_letters),
+                            ("--deadletter-max-bytes", self.deadletter_max_bytes)):
             if not value > 0:
                 raise SettingsError(f"{flag} must be positive, not {value:g}")
         if not self.stats_interval_s >= 0:
@@ -74,7 +87,7 @@ class IngestConfig:
 
     @property
     def spool_path(self) -> Path:
-        return self.data_dir / f"spool-{re.sub(r'[^A-Za-z0-9_.-]', '_', self.client_id)}.db"
+        return self.data_dir / spool_file_name(self.client_id)
 
     @property
     def deadletter_path(self) -> Path:

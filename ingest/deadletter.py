@@ -12,9 +12,11 @@ their new reason.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -33,7 +35,34 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     reason         TEXT    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dead_letters_by_time ON dead_letters (received_at_ns);
+-- Count and bytes kept by triggers, so the caps cost O(1) per append and hold for every
+-- process sharing the file.
+CREATE TABLE IF NOT EXISTS dead_letter_totals (
+    one     INTEGER PRIMARY KEY CHECK (one = 1),
+    letters INTEGER NOT NULL,
+    bytes   INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO dead_letter_totals (one, letters, bytes)
+    SELECT 1, COUNT(*), COALESCE(SUM(length(payload) + length(topic) + length(reason)), 0)
+    FROM dead_letters;
+CREATE TRIGGER IF NOT EXISTS dead_letters_added AFTER INSERT ON dead_letters BEGIN
+    UPDATE dead_letter_totals SET letters = letters + 1,
+        bytes = bytes + length(NEW.payload) + length(NEW.topic) + length(NEW.reason);
+END;
+CREATE TRIGGER IF NOT EXISTS dead_letters_removed AFTER DELETE ON dead_letters BEGIN
+    UPDATE dead_letter_totals SET letters = letters - 1,
+        bytes = bytes - length(OLD.payload) - length(OLD.topic) - length(OLD.reason);
+END;
+CREATE TRIGGER IF NOT EXISTS dead_letters_changed AFTER UPDATE OF reason ON dead_letters BEGIN
+    UPDATE dead_letter_totals SET bytes = bytes - length(OLD.reason) + length(NEW.reason);
+END;
 """
+
+DEFAULT_MAX_LETTERS = 1_000_000
+DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
+_PURGE_CHUNK = 1_000
+
+log = logging.getLogger("stadtpuls.ingest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +113,21 @@ class DeadLetterError(Exception):
 
 
 class DeadLetterStore:
-    def __init__(self, path: str | Path) -> None:
+    """Bounded: beyond `max_letters` letters or `max_bytes` bytes (payload, topic, reason)
+    the oldest are deleted at the next append; `on_purged(n)` is told how many (the ingest
+    counts them in a metric), and a warning is logged at most once a minute."""
+
+    def __init__(self, path: str | Path, *, max_letters: int = DEFAULT_MAX_LETTERS,
+                 max_bytes: int = DEFAULT_MAX_BYTES,
+                 on_purged: Callable[[int], None] = lambda n: None) -> None:
+        if max_letters <= 0 or max_bytes <= 0:
+            raise ValueError("dead-letter caps must be positive")
         self.path = Path(path)
+        self.max_letters = max_letters
+        self.max_bytes = max_bytes
+        self._on_purged = on_purged
+        self._last_purge_log = -1e18
+        self._purged_unlogged = 0
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,12 +151,53 @@ class DeadLetterStore:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany("INSERT INTO dead_letters (received_at_ns, topic, payload, "
                                      "reason) VALUES (?, ?, ?, ?)", rows)
+                purged = self._purge_over_caps()
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise DeadLetterError(f"cannot write dead letters to {self.path}: {exc}; "
                                       "check free disk space") from None
+        if purged:
+            self._purged(purged)
+
+    def _purge_over_caps(self) -> int:
+        """Delete the oldest letters until both caps hold (inside the caller's transaction).
+        The newest letter stays even if it alone is over the byte cap."""
+        purged = 0
+        while True:
+            letters, size = self._db.execute("SELECT letters, bytes FROM dead_letter_totals"
+                                             ).fetchone()
+            if letters <= 1 or (letters <= self.max_letters and size <= self.max_bytes):
+                return purged
+            n = letters - self.max_letters
+            if size > self.max_bytes:
+                n = max(n, self._letters_to_free(size - self.max_bytes))
+            n = max(1, min(n, _PURGE_CHUNK, letters - 1))
+            cur = self._db.execute("DELETE FROM dead_letters WHERE id IN (SELECT id FROM "
+                                   "dead_letters ORDER BY id LIMIT ?)", (n,))
+            purged += int(cur.rowcount)
+
+    def _letters_to_free(self, excess: int) -> int:
+        """How many of the oldest letters hold at least `excess` bytes (at most a chunk)."""
+        rows = self._db.execute("SELECT length(payload) + length(topic) + length(reason) FROM "
+                                "dead_letters ORDER BY id LIMIT ?", (_PURGE_CHUNK,)).fetchall()
+        freed = 0
+        for i, (size,) in enumerate(rows, 1):
+            freed += int(size)
+            if freed >= excess:
+                return i
+        return len(rows)
+
+    def _purged(self, n: int) -> None:
+        self._on_purged(n)
+        self._purged_unlogged += n
+        now = time.monotonic()
+        if now - self._last_purge_log >= 60.0:
+            log.warning("dead letters over their cap (%d letters, %d bytes): purged the %d "
+                        "oldest", self.max_letters, self.max_bytes, self._purged_unlogged)
+            self._last_purge_log = now
+            self._purged_unlogged = 0
 
     def count(self) -> int:
         with self._lock:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stadtpuls.printable import printable
 from stadtpuls.settings import (
     add_catalogue_argument,
     add_data_dir_argument,
@@ -63,7 +64,7 @@ def _iso(ns: int) -> str:
 
 
 def _preview(payload: bytes, width: int = 60) -> str:
-    text = payload.decode("utf-8", "replace").replace("\n", "\\n")
+    text = printable(payload.decode("utf-8", "replace"))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -99,17 +100,19 @@ def run(args: argparse.Namespace) -> int:
 def _list(store: DeadLetterStore, args: argparse.Namespace) -> int:
     if args.summary:
         for reason, n in store.reasons().items():
-            print(f"{n:8d}  {reason}")
+            print(f"{n:8d}  {printable(reason)}")
         return 0
     letters = store.newest(args.limit, args.topic)
     for d in letters:
         if args.json:
             print(json.dumps({"id": d.id, "received_at": _iso(d.received_at_ns),
                               "topic": d.topic, "payload": d.payload.decode("utf-8", "replace"),
-                              "reason": d.reason}, ensure_ascii=False))
+                              "reason": d.reason}))  # ASCII: no raw control characters
         else:
-            print(f"{d.id:>7}  {_iso(d.received_at_ns)}  {d.topic}  {_preview(d.payload)}\n"
-                  f"         {d.reason}")
+            # Topic, payload and reason are the sender's text: escaped, so an ESC sequence
+            # cannot rewrite the operator's terminal.
+            print(f"{d.id:>7}  {_iso(d.received_at_ns)}  {printable(d.topic)}  "
+                  f"{_preview(d.payload)}\n         {printable(d.reason)}")
     if not args.json:
         print(f"{len(letters)} shown, {store.count()} in {store.path}")
     return 0
@@ -142,5 +145,5 @@ def _replay(store: DeadLetterStore, args: argparse.Namespace) -> int:
     print(f"replayed {result.replayed} messages ({result.readings} readings); "
           f"{result.still_rejected} still rejected")
     for reason, n in sorted(result.reasons.items(), key=lambda kv: -kv[1])[:10]:
-        print(f"{n:8d}  {reason}")
+        print(f"{n:8d}  {printable(reason)}")
     return 0 if result.still_rejected == 0 else 1

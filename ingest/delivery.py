@@ -23,10 +23,11 @@ from operator import attrgetter
 
 from ingest.batching import Batch
 from ingest.deadletter import DeadLetterError, DeadLetterStore, letters_for
-from ingest.health import StoreHealth
+from ingest.health import DurableHealth, StoreHealth
 from ingest.inbound import INTERNAL, InboundMessage
 from ingest.metrics import IngestMetrics
 from ingest.spool import SourceMessage, Spool, SpooledBatch, SpoolError
+from stadtpuls.printable import printable
 from stadtpuls.reading import Reading
 from stadtpuls.refusal import write_isolating
 from stadtpuls.store import StoreUnavailable, StoreWriter
@@ -37,25 +38,26 @@ _time_ns = attrgetter("time_ns")
 
 
 class RateLimitedLog:
-    """At most one line per key per `interval_s`; the next line says how many were skipped."""
+    """At most one line per key per `interval_s`; the next line says how many were skipped.
+
+    Keys are fixed kinds chosen by the code ("rejected", "unexpected"), never text from a
+    message, so the table stays small and a sender cannot buy a log line per message."""
 
     def __init__(self, interval_s: float = 10.0, clock: Callable[[], float] = time.monotonic):
         self.interval_s = interval_s
         self._clock = clock
         self._last: dict[str, tuple[float, int]] = {}
 
-    def warning(self, key: str, msg: str, *args: object) -> None:
+    def warning(self, key: str, msg: str, *args: object, exc_info: bool = False) -> None:
         now = self._clock()
         last, skipped = self._last.get(key, (-1e18, 0))
         if now - last < self.interval_s:
             self._last[key] = (last, skipped + 1)
             return
-        if len(self._last) > 10_000:  # keys come from payload errors: keep the dict bounded
-            self._last.clear()
         self._last[key] = (now, 0)
         suffix = f" (and {skipped} more like it in the last {self.interval_s:.0f} s)" \
             if skipped else ""
-        log.warning(msg + suffix, *args)
+        log.warning(msg + suffix, *args, exc_info=exc_info)
 
 
 class Delivery:
@@ -63,35 +65,41 @@ class Delivery:
 
     def __init__(self, store: StoreWriter, spool: Spool, deadletters: DeadLetterStore,
                  metrics: IngestMetrics, health: StoreHealth, *,
-                 on_spooled: Callable[[], None] = lambda: None) -> None:
+                 on_spooled: Callable[[], None] = lambda: None,
+                 durable: DurableHealth | None = None) -> None:
         self.store = store
         self.spool = spool
         self.deadletters = deadletters
         self.metrics = metrics
         self.health = health
         self._on_spooled = on_spooled
+        self.durable = durable or DurableHealth()
         self.rejections = RateLimitedLog()
+        self.unexpected = RateLimitedLog(60.0)
 
     def deliver(self, batch: Batch) -> Sequence[InboundMessage] | None:
         """Make the batch durable; return its messages (to be acked in this order), or None
         if that is not possible now. Call again with the same batch to retry."""
         if not batch.readings_done:
             for i, reason in batch.dead:
-                self.rejections.warning(reason.split(":", 1)[0], "rejected message on %s: %s",
-                                        batch.messages[i].topic, reason)
+                # Keyed by a fixed kind, never by the reason's text: a sender choosing
+                # ever-new texts must not get a log line each.
+                self.rejections.warning("rejected", "rejected message on %s: %s",
+                                        printable(batch.messages[i].topic), printable(reason))
             try:
                 if not self._store_or_spool(batch):
                     return None
             except SpoolError as exc:
-                log.error("%s", exc)
+                self.durable.failed("spool", exc, self.metrics)
                 return None
             batch.readings_done = True
         if batch.dead:
             try:
                 self.deadletters.add_many(letters_for(batch.messages, batch.dead))
             except DeadLetterError as exc:
-                log.error("%s", exc)
+                self.durable.failed("dead letters", exc, self.metrics)
                 return None
+            self.durable.ok("dead letters", self.metrics)
         rejected = len({i for i, _ in batch.dead})
         if rejected:
             self.metrics.rejected.inc(rejected)
@@ -110,11 +118,19 @@ class Delivery:
                 kept, refused = write_isolating(self.store, readings, batch.origins)
             except StoreUnavailable as exc:
                 self.health.down(exc, self.metrics)
+            except Exception as exc:
+                # A store should reduce every failure to unavailable or rejected; one that
+                # does not is treated as unavailable (the readings are kept) and logged with
+                # its traceback, so the writer thread never dies of it.
+                self.unexpected.warning("unexpected", "unexpected %s from the store; spooling "
+                                        "the batch", type(exc).__name__, exc_info=True)
+                self.health.down(exc, self.metrics)
             else:
                 self.metrics.write_seconds.observe(time.perf_counter() - started)
                 self.health.up(self.metrics)
                 batch.dead += refused.items()
                 self._count_durable(kept, written=True)
+                self.durable.ok("spool", self.metrics)  # nothing needs the spool now
                 return True
         return self._to_spool(batch)
 
@@ -129,6 +145,7 @@ class Delivery:
         origins = [index[i] for i in batch.origins()]
         if not self.spool.append(SpooledBatch(sources, batch.readings, origins)):
             return False
+        self.durable.ok("spool", self.metrics)
         self.metrics.readings_spooled.inc(len(batch.readings))
         self.metrics.spool_depth.set(self.spool.depth)
         self._count_durable(batch.readings, written=False)

@@ -6,6 +6,11 @@ spooled batches into writes of up to `batch_size` readings, and deletes rows onl
 store accepted them. Readings the store refuses as bad data are isolated and their source
 messages dead-lettered by the same function as on the direct path
 (`stadtpuls.refusal.write_isolating`).
+
+Supervised: an exception nobody classified (neither "store unavailable" nor a spool or
+dead-letter disk error) does not end the thread silently; the loop is restarted with backoff,
+each restart logged and counted (`stadtpuls_ingest_drainer_restarts_total`), and /healthz
+reports the drainer as not alive while it waits to restart.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import threading
 import time
 
 from ingest.deadletter import DeadLetterError, DeadLetterStore, letters_for
-from ingest.health import StoreHealth
+from ingest.health import DurableHealth, StoreHealth
 from ingest.metrics import IngestMetrics
 from ingest.spool import SourceMessage, Spool, SpoolError
 from stadtpuls.reading import Reading
@@ -38,6 +43,7 @@ class Drainer:
         health: StoreHealth,
         *,
         batch_size: int = 5_000,
+        durable: DurableHealth | None = None,
     ) -> None:
         self.spool = spool
         self.store = store
@@ -45,14 +51,18 @@ class Drainer:
         self.metrics = metrics
         self.health = health
         self.batch_size = batch_size
+        self.durable = durable or DurableHealth()
+        self.restarts = 0
+        self.crashed = False
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._progress = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="spool-drainer", daemon=True)
+        self._thread = threading.Thread(target=self._supervise, name="spool-drainer", daemon=True)
         self._backoff = MIN_BACKOFF_S
 
     def start(self) -> None:
         self._thread.start()
+        self.metrics.drainer_alive.set(1)
 
     def kick(self) -> None:
         """Something was spooled: make sure the drainer is awake."""
@@ -69,6 +79,36 @@ class Drainer:
         with self._progress:
             self._progress.wait(timeout)
 
+    @property
+    def alive(self) -> bool:
+        """Not dead and not waiting to restart after a crash (before start and while
+        stopping it counts as alive: only a crash is a health problem)."""
+        if self.crashed:
+            return False
+        return self._thread.is_alive() or self._thread.ident is None or self._stop.is_set()
+
+    def _supervise(self) -> None:
+        """Run the drain loop; if it dies of an exception nobody classified (a bug, a
+        poisoned row), log it once, count it and run it again after a backoff: a dead
+        drainer would leave the spool undrained and, once full, stop every ack."""
+        backoff = MIN_BACKOFF_S
+        while not self._stop.is_set():
+            try:
+                self._run()
+            except Exception:
+                self.crashed = True
+                self.restarts += 1
+                self.metrics.drainer_restarts.inc()
+                self.metrics.drainer_alive.set(0)
+                log.exception("spool drainer crashed (restart %d); restarting in %.1f s",
+                              self.restarts, backoff)
+                self._sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                self.crashed = False
+                self.metrics.drainer_alive.set(1)
+            else:
+                return
+
     def _run(self) -> None:
         while not self._stop.is_set():
             if self.spool.is_empty():
@@ -79,14 +119,19 @@ class Drainer:
                 self.drain_once()
             except StoreUnavailable as exc:
                 self.health.down(exc, self.metrics)
-                self._sleep(self._backoff)
-                self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
-            except (SpoolError, DeadLetterError) as exc:
-                log.error("spool drain stalled: %s", exc)
-                self._sleep(self._backoff)
-                self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
+                self._back_off()
+            except SpoolError as exc:
+                self.durable.failed("spool", exc, self.metrics)
+                self._back_off()
+            except DeadLetterError as exc:
+                self.durable.failed("dead letters", exc, self.metrics)
+                self._back_off()
             else:
                 self._backoff = MIN_BACKOFF_S
+
+    def _back_off(self) -> None:
+        self._sleep(self._backoff)
+        self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
 
     def _sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)
@@ -109,10 +154,12 @@ class Drainer:
         kept, refused = write_isolating(self.store, readings, origins)
         if refused:
             self.deadletters.add_many(letters_for(messages, refused.items()))
+            self.durable.ok("dead letters", self.metrics)
             self.metrics.rejected.inc(len(refused))
         self.metrics.write_seconds.observe(time.perf_counter() - started)
         self.health.up(self.metrics)
         self.spool.delete([rowid for rowid, _ in items])
+        self.durable.ok("spool", self.metrics)
         self.metrics.readings_written.inc(len(kept))
         self.metrics.spool_depth.set(self.spool.depth)
         if self.spool.is_empty():

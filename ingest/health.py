@@ -1,9 +1,9 @@
 """`GET /healthz` and `GET /metrics` on a small threaded HTTP server, and `StoreHealth`.
 
-`/healthz` answers 200 while the ingest can accept data (connected to the broker, and the
-store is writable or the spool still has room) and 503 otherwise, with a JSON body that says
-which part is the problem. `/metrics` is the Prometheus text exposition of the service's own
-registry.
+`/healthz` answers 200 while the ingest can accept data and 503 otherwise, with a JSON body
+of states and fixed reasons (`ingest.service.IngestService.health` decides). The body says
+nothing a stranger could use: no broker URL, no client id, no error texts; those are in the
+log. `/metrics` is the Prometheus text exposition of the service's own registry.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -47,6 +47,33 @@ class StoreHealth:
             log.warning("store unavailable: %s; spooling to disk and retrying", error)
             self.ok, self.since_ns = False, time.time_ns()
         metrics.store_ok.set(0)
+
+
+@dataclass
+class DurableHealth:
+    """Whether the last write to each local file (spool, dead letters) succeeded: a disk that
+    is full or read-only means nothing more can be made durable, so nothing can be acked.
+    Set by delivery and the drainer, read by /healthz; the reason is logged once per change,
+    never shown to HTTP clients."""
+
+    failing: dict[str, str] = field(default_factory=dict)  # part -> last error (for logs)
+
+    @property
+    def all_ok(self) -> bool:
+        return not self.failing
+
+    def ok(self, part: str, metrics: IngestMetrics) -> None:
+        if part in self.failing:
+            del self.failing[part]
+            log.info("%s can be written again", part)
+        if not self.failing:
+            metrics.durable_ok.set(1)
+
+    def failed(self, part: str, error: Exception, metrics: IngestMetrics) -> None:
+        if part not in self.failing:
+            log.error("%s cannot be written: %s; not acking until it can", part, error)
+        self.failing[part] = str(error)
+        metrics.durable_ok.set(0)
 
 
 class HealthServer:

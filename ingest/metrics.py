@@ -62,6 +62,25 @@ class IngestMetrics:
                                       "1 while connected to the MQTT broker", registry=r)
         self.store_ok = Gauge("stadtpuls_ingest_store_available",
                               "1 while the last store write succeeded", registry=r)
+        # Health, one gauge per reason /healthz can answer 503 for (see docs/operations.md).
+        self.durable_ok = Gauge("stadtpuls_ingest_durable_ok",
+                                "1 while the last spool and dead-letter writes succeeded (0: "
+                                "disk full or read-only, nothing can be acked)", registry=r)
+        self.worker_alive = Gauge("stadtpuls_ingest_worker_alive",
+                                  "1 while the worker and writer threads run", registry=r)
+        self.drainer_alive = Gauge("stadtpuls_ingest_drainer_alive",
+                                   "1 while the spool drainer runs (0 while it waits to "
+                                   "restart after a crash)", registry=r)
+        self.oldest_unacked_age = Gauge("stadtpuls_ingest_oldest_unacked_age_seconds",
+                                        "Age of the oldest message taken in but not yet "
+                                        "acknowledged", registry=r)
+        self.drainer_restarts = Counter("stadtpuls_ingest_drainer_restarts",
+                                        "Times the spool drainer crashed and was restarted",
+                                        registry=r)
+        self.deadletters_purged = Counter("stadtpuls_ingest_deadletters_purged",
+                                          "Oldest dead letters deleted to keep the count and "
+                                          "byte caps", registry=r)
+        self.durable_ok.set(1)
         self._newest_ns = 0
         self._lock = threading.Lock()
         self.newest_age.set_function(self.newest_reading_age_s)

@@ -32,12 +32,13 @@ from ingest.deadletter import DeadLetterStore
 from ingest.decoders.contract import ReadingDecoder
 from ingest.delivery import Delivery
 from ingest.drainer import Drainer
-from ingest.health import HealthServer, StoreHealth
+from ingest.health import DurableHealth, HealthServer, StoreHealth
 from ingest.inbound import InboundQueue
 from ingest.metrics import IngestMetrics
 from ingest.mqtt.session import MqttSession
-from ingest.spool import Spool
+from ingest.spool import Spool, adopt_orphaned_spools
 from stadtpuls.store import StoreWriter
+from stadtpuls.timebase import NS_PER_S
 
 log = logging.getLogger("stadtpuls.ingest")
 
@@ -47,14 +48,23 @@ class IngestService:
         self.config = config
         self.metrics = IngestMetrics()
         self.spool = Spool(config.spool_path, config.spool_max_readings)
-        self.deadletters = DeadLetterStore(config.deadletter_path)
+        adopted = adopt_orphaned_spools(self.spool, config.data_dir)
+        if adopted:
+            log.info("took over %d readings spooled under other client ids", adopted)
+        self.deadletters = DeadLetterStore(config.deadletter_path,
+                                           max_letters=config.deadletter_max_letters,
+                                           max_bytes=config.deadletter_max_bytes,
+                                           on_purged=self.metrics.deadletters_purged.inc)
         self.store_health = StoreHealth()
+        self.durable = DurableHealth()
         self.drainer = Drainer(self.spool, store, self.deadletters, self.metrics,
-                               self.store_health, batch_size=config.batch_size)
+                               self.store_health, batch_size=config.batch_size,
+                               durable=self.durable)
         self.builder = BatchBuilder(decoder, batch_size=config.batch_size,
                                     batch_ms=config.batch_ms)
         self.delivery = Delivery(store, self.spool, self.deadletters, self.metrics,
-                                 self.store_health, on_spooled=self.drainer.kick)
+                                 self.store_health, on_spooled=self.drainer.kick,
+                                 durable=self.durable)
         self.inbound = InboundQueue(config.max_pending_messages, config.max_pending_bytes,
                                     config.max_block_s, self.metrics.overflows)
         self.session = MqttSession(config, self.inbound, self.metrics)
@@ -62,6 +72,7 @@ class IngestService:
         self.metrics.store_ok.set(1)  # until a write says otherwise
         self._worker_done = threading.Event()
         self.failed = False  # the worker died of a bug: the process should exit non-zero
+        self._stopped = False
         self._worker_thread = threading.Thread(target=self._work, name="ingest-worker",
                                                daemon=True)
         # Decoding the next batch overlaps writing the last one (the store's HTTP round trip
@@ -69,6 +80,11 @@ class IngestService:
         self._batches: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
         self._writer_thread = threading.Thread(target=self._write_loop, name="ingest-writer",
                                                daemon=True)
+        # Reception time of the oldest message of the batch being made durable (0: none):
+        # the writer is the one place messages wait for their ack, in receive order.
+        self._unacked_since_ns = 0
+        self.metrics.worker_alive.set_function(lambda: float(self.workers_alive))
+        self.metrics.oldest_unacked_age.set_function(self.oldest_unacked_age_s)
         self.http: HealthServer | None = None
         if config.http_port:
             self.http = HealthServer(config.http_host, config.http_port, self.health,
@@ -78,7 +94,7 @@ class IngestService:
 
     def start(self) -> None:
         c = self.config
-        log.info("ingest %s: subscribing to %s on %s (MQTT %s); spool %s (%d readings "
+        log.info("ingest %r: subscribing to %s on %s (MQTT %s); spool %s (%d readings "
                  "waiting)", c.client_id, ", ".join(c.subscriptions), c.mqtt.url,
                  "5" if c.mqtt_version == 5 else "3.1.1", c.spool_path, self.spool.depth)
         if self.http is not None:
@@ -91,11 +107,13 @@ class IngestService:
 
     def stop(self) -> None:
         """Graceful stop: stop taking messages, store or spool what is held, ack, disconnect."""
-        if self.inbound.closed:
+        if self._stopped:
             return
+        self._stopped = True
         log.info("stopping: finishing the batch in hand")
         self.inbound.close()
-        self._worker_done.wait(self.config.shutdown_timeout_s)
+        if self._worker_thread.ident is not None:  # started (tests run parts alone)
+            self._worker_done.wait(self.config.shutdown_timeout_s)
         self.session.close()
         self.drainer.stop()
         if self.http is not None:
@@ -169,10 +187,13 @@ class IngestService:
             batch = self._batches.get()
             if batch is None:
                 return
+            self._unacked_since_ns = min((m.received_at_ns for m in batch.messages),
+                                         default=0)
             try:
                 self._deliver_until_done(batch)
             except Exception:
                 self._fail("writer")
+            self._unacked_since_ns = 0
 
     def _deliver_until_done(self, batch: Batch) -> None:
         give_up_at: float | None = None
@@ -194,24 +215,51 @@ class IngestService:
 
     # -- health ----------------------------------------------------------------------------
 
+    @property
+    def workers_alive(self) -> bool:
+        """Worker and writer run (before start, and after a clean stop, they count as alive:
+        only a death by exception is a health problem)."""
+        return not self.failed
+
+    def oldest_unacked_age_s(self) -> float:
+        since = self._unacked_since_ns
+        return max(0.0, (time.time_ns() - since) / NS_PER_S) if since else 0.0
+
     def health(self) -> tuple[bool, dict[str, Any]]:
+        """(ok, body). The body holds states and fixed reasons only: no broker URL, client
+        id or error text (strangers may read it; details are in the log and /metrics)."""
+        reasons: list[str] = []
         connected = self.session.connected
         spool_full = self.spool.full
-        stopping = self.inbound.closed
-        ok = connected and (self.store_health.ok or not spool_full) and not stopping
+        age = self.oldest_unacked_age_s()
+        if not connected:
+            reasons.append("not connected to the broker")
+        if not self.store_health.ok and spool_full:
+            reasons.append("store unavailable and spool full")
+        if not self.durable.all_ok:
+            reasons.append("cannot write the spool or dead letters (disk full or read-only)")
+        if not self.workers_alive:
+            reasons.append("worker died")
+        if not self.drainer.alive:
+            reasons.append("spool drainer is not running")
+        if age > self.config.max_unacked_age_s:
+            reasons.append(f"oldest unacknowledged message older than "
+                           f"{self.config.max_unacked_age_s:g} s")
+        if self.inbound.closed:
+            reasons.append("stopping")
         body: dict[str, Any] = {
-            "status": "ok" if ok else "unavailable",
-            "client_id": self.config.client_id,
+            "status": "unavailable" if reasons else "ok",
+            "reasons": reasons,
             "broker": "connected" if connected else "disconnected",
-            "broker_url": self.config.mqtt.url,
             "store": "ok" if self.store_health.ok else "unavailable",
+            "durable": "ok" if self.durable.all_ok else "failing",
+            "worker": "alive" if self.workers_alive else "dead",
+            "drainer": "alive" if self.drainer.alive else "not running",
+            "drainer_restarts": self.drainer.restarts,
+            "oldest_unacked_age_s": round(age, 3),
             "spool_depth": self.spool.depth,
             "spool_max_readings": self.spool.max_readings,
             "spool_full": spool_full,
             "queue_depth": self.inbound.depth,
         }
-        if not self.store_health.ok:
-            body["store_error"] = self.store_health.last_error
-        if stopping:
-            body["stopping"] = True
-        return ok, body
+        return not reasons, body

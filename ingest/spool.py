@@ -25,7 +25,10 @@ overflow it; the batch then stays in memory, unacked, and the worker stops takin
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
+import logging
+import os
 import sqlite3
 import threading
 import time
@@ -46,6 +49,8 @@ CREATE TABLE IF NOT EXISTS batches (
 );
 """
 _FORMAT = 1
+
+log = logging.getLogger("stadtpuls.ingest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +114,10 @@ class Spool:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._owner = _lock_file(self.path)
+            if self._owner is None:
+                raise SpoolError(f"spool {self.path} is in use by another ingest with the same "
+                                 "client id; give each replica its own --client-id")
             self._db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
                                        isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -170,14 +179,44 @@ class Spool:
         out: list[tuple[int, SpooledBatch]] = []
         total = 0
         with self._lock:
-            rows = self._db.execute("SELECT id, readings, payload FROM batches ORDER BY id "
-                                    "LIMIT 64").fetchall()
+            try:
+                rows = self._db.execute("SELECT id, readings, payload FROM batches ORDER BY id "
+                                        "LIMIT 64").fetchall()
+            except sqlite3.Error as exc:
+                raise SpoolError(f"cannot read spool {self.path}: {exc}") from None
         for rowid, n, blob in rows:
             if out and total + n > max_readings:
                 break
-            out.append((int(rowid), decode_batch(blob)))
+            try:
+                batch = decode_batch(blob)
+            except (SpoolError, ValueError, KeyError, TypeError, zlib.error) as exc:
+                # A damaged row would stop the drain for good: set it aside, go on.
+                self._quarantine(int(rowid), int(n), f"{type(exc).__name__}: {exc}")
+                continue
+            out.append((int(rowid), batch))
             total += n
         return out
+
+    def _quarantine(self, rowid: int, readings: int, why: str) -> None:
+        """Move an undecodable row to `damaged_batches` (kept for an operator to inspect)."""
+        log.error("spool %s: batch %d cannot be decoded (%s); moved to damaged_batches",
+                  self.path, rowid, why[:200])
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("CREATE TABLE IF NOT EXISTS damaged_batches AS SELECT * FROM "
+                                 "batches WHERE 0")
+                self._db.execute("INSERT INTO damaged_batches SELECT * FROM batches WHERE id = ?",
+                                 (rowid,))
+                self._db.execute("DELETE FROM batches WHERE id = ?", (rowid,))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise SpoolError(f"spool {self.path}: cannot set damaged batch aside: {exc}"
+                                 ) from None
+            self._batches -= 1
+            self._readings -= readings
 
     def delete(self, ids: Sequence[int]) -> None:
         if not ids:
@@ -201,6 +240,75 @@ class Spool:
             self._readings -= readings
             self._refused = False
 
+    def adopt(self, other: Path) -> int:
+        """Move every batch of the spool file `other` (oldest first) behind ours, then
+        delete that file; return the readings moved. A crash in between leaves the batches
+        in both files: draining both writes the same points twice, which the store absorbs."""
+        with self._lock:
+            try:
+                self._db.execute("ATTACH DATABASE ? AS orphan", (str(other),))
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    batches, readings = self._db.execute(
+                        "SELECT COUNT(*), COALESCE(SUM(readings), 0) FROM orphan.batches"
+                    ).fetchone()
+                    self._db.execute("INSERT INTO main.batches (created_ns, readings, payload) "
+                                     "SELECT created_ns, readings, payload FROM orphan.batches "
+                                     "ORDER BY id")
+                    self._db.execute("COMMIT")
+                finally:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    self._db.execute("DETACH DATABASE orphan")
+            except sqlite3.Error as exc:
+                raise SpoolError(f"cannot take over spool {other}: {exc}") from None
+            self._batches += int(batches)
+            self._readings += int(readings)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{other}{suffix}").unlink(missing_ok=True)
+        return int(readings)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        _unlock_file(self._owner)
+
+
+def adopt_orphaned_spools(spool: Spool, data_dir: Path) -> int:
+    """Take over every other `spool-*.db` in `data_dir` that no running ingest holds (one
+    written under an earlier client id, e.g. a container's old host name), so nothing stays
+    stranded; return the readings taken over. Spools of running replicas are left alone."""
+    moved = 0
+    for other in sorted(data_dir.glob("spool-*.db")):
+        if other.resolve() == spool.path.resolve():
+            continue
+        owner = _lock_file(other)
+        if owner is None:
+            continue  # a live replica's
+        try:
+            readings = spool.adopt(other)
+            log.info("took over spool %s (%d readings)", other.name, readings)
+            moved += readings
+        except SpoolError as exc:
+            log.error("%s; leaving it in place", exc)
+        finally:
+            _unlock_file(owner)
+            Path(f"{other}.lock").unlink(missing_ok=True)
+    return moved
+
+
+def _lock_file(path: Path) -> int | None:
+    """An exclusive lock on `<path>.lock` for this process's lifetime (the kernel drops it
+    when the process dies, even by SIGKILL); None if another process holds it."""
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _unlock_file(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # closing the descriptor releases the flock

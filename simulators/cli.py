@@ -18,7 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from simulators.timespec import parse_duration, parse_instant
-from stadtpuls.settings import add_catalogue_argument, catalogue_path, mqtt_url
+from stadtpuls.settings import add_catalogue_argument, catalogue_path, mqtt_settings, mqtt_url
 
 if TYPE_CHECKING:
     from stadtpuls.catalogue.models import Catalogue
@@ -218,7 +218,7 @@ def _publish(args: argparse.Namespace) -> int:
     restore = _stop_on_signals(stop)
     try:
         sender = MqttSender(mqtt_url(args), args.client_id or f"stadtpuls-simulate-{os.getpid()}",
-                            window=args.window)
+                            window=args.window, settings=mqtt_settings(args))
         sender.connect()
     except BrokerError as exc:
         restore()

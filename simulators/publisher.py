@@ -32,7 +32,7 @@ from simulators.formats import Format
 from simulators.generate import Carry, generate
 from simulators.messages import OutboundMessage, build_messages
 from stadtpuls.catalogue.models import Catalogue
-from stadtpuls.settings import SettingsError, parse_mqtt_url
+from stadtpuls.settings import MqttSettings, SettingsError, parse_mqtt_url
 from stadtpuls.timebase import NS_PER_S, to_ns
 
 _CHUNK = timedelta(hours=6)
@@ -45,7 +45,10 @@ class BrokerError(RuntimeError):
 class MqttSender:
     """A paho 2.x client publishing with QoS 1 and at most `window` unacknowledged messages."""
 
-    def __init__(self, url: str, client_id: str, window: int = 1_000) -> None:
+    def __init__(self, url: str, client_id: str, window: int = 1_000,
+                 settings: MqttSettings | None = None) -> None:
+        """`settings` (from `stadtpuls.settings.mqtt_settings`) carry what a URL cannot: the
+        CA and a client certificate; without them the URL alone is used."""
         from paho.mqtt.client import Client
         from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
@@ -53,7 +56,7 @@ class MqttSender:
             raise ValueError(f"window must be 1..65535, not {window}")
         self.url = url
         try:
-            self.address = parse_mqtt_url(url)
+            self.address = settings or parse_mqtt_url(url)
         except SettingsError as exc:
             raise BrokerError(str(exc)) from None
         self.window = window
@@ -75,7 +78,9 @@ class MqttSender:
         self._connected = threading.Event()
         self._connack: str | None = None
         if self.address.tls:
-            self._client.tls_set()
+            self._client.tls_set(ca_certs=self.address.ca_file,
+                                 certfile=self.address.cert_file,
+                                 keyfile=self.address.key_file)
         if self.address.username:
             self._client.username_pw_set(self.address.username, self.address.password)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -20,6 +19,7 @@ from stadtpuls.store.protocol import Store
 
 DEFAULT_CATALOGUE = "config/stuehlinger.yaml"
 DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
+DEFAULT_INGEST_CLIENT_ID = "stadtpuls-ingest"
 MQTT_VERSIONS = {"5": 5, "3.1.1": 4}  # flag value -> protocol level on the wire
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -36,6 +36,8 @@ class MqttSettings:
     username: str | None
     password: str | None
     ca_file: str | None = None
+    cert_file: str | None = None  # client certificate (PEM), for brokers that require one
+    key_file: str | None = None  # its private key (PEM)
 
     @property
     def url(self) -> str:
@@ -66,6 +68,10 @@ def add_mqtt_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--mqtt-password-file", help="file holding the password "
                        "(env STADTPULS_MQTT_PASSWORD or STADTPULS_MQTT_PASSWORD_FILE)")
     group.add_argument("--mqtt-ca-file", help="CA bundle for mqtts:// (env STADTPULS_MQTT_CA_FILE)")
+    group.add_argument("--mqtt-cert-file", help="client certificate (PEM) for mqtts:// "
+                       "(env STADTPULS_MQTT_CERT_FILE)")
+    group.add_argument("--mqtt-key-file", help="private key (PEM) of the client certificate "
+                       "(env STADTPULS_MQTT_KEY_FILE)")
 
 
 def add_store_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,7 +94,8 @@ def add_ingest_session_arguments(parser: argparse.ArgumentParser) -> argparse._A
                        help="protocol version; 3.1.1 for brokers without MQTT 5 such as amqtt "
                        "(env STADTPULS_MQTT_VERSION; default 5)")
     group.add_argument("--client-id", help="fixed client id of the persistent session (env "
-                       "STADTPULS_INGEST_CLIENT_ID; default stadtpuls-ingest-<hostname>)")
+                       f"STADTPULS_INGEST_CLIENT_ID; default {DEFAULT_INGEST_CLIENT_ID}; each "
+                       "replica of a share group needs its own)")
     group.add_argument("--share-group", help="subscribe through $share/NAME/... so several "
                        "replicas split the load (MQTT 5; env STADTPULS_INGEST_SHARE_GROUP)")
     return group
@@ -165,7 +172,12 @@ def mqtt_settings(args: argparse.Namespace) -> MqttSettings:
     ca = getattr(args, "mqtt_ca_file", None) or os.environ.get("STADTPULS_MQTT_CA_FILE")
     if ca and not Path(ca).is_file():
         raise SettingsError(f"MQTT CA file {ca!r} does not exist")
-    return MqttSettings(parsed.host, parsed.port, parsed.tls, username, password, ca)
+    cert, key = mqtt_client_certificate(args)
+    if cert and not parsed.tls:
+        raise SettingsError("an MQTT client certificate needs TLS: use an mqtts:// URL "
+                            "(--mqtt-url / STADTPULS_MQTT_URL)")
+    return MqttSettings(parsed.host, parsed.port, parsed.tls, username, password, ca,
+                        cert, key)
 
 
 def store_settings(args: argparse.Namespace) -> StoreSettings:
@@ -200,8 +212,10 @@ def mqtt_version(args: argparse.Namespace) -> int:
 
 
 def ingest_client_id(args: argparse.Namespace) -> str:
+    # Fixed, not the host name: a container's host name changes on every re-create, which
+    # would start a new broker session and a new spool file each time.
     return _pick(getattr(args, "client_id", None), "STADTPULS_INGEST_CLIENT_ID",
-                 f"stadtpuls-ingest-{socket.gethostname()}")
+                 DEFAULT_INGEST_CLIENT_ID)
 
 
 def ingest_share_group(args: argparse.Namespace) -> str | None:
@@ -222,6 +236,55 @@ def log_level(args: argparse.Namespace) -> str:
         raise SettingsError(f"log level {level!r} is not known; use one of "
                             f"{', '.join(LOG_LEVELS)} (--log-level / STADTPULS_LOG_LEVEL)")
     return level
+
+
+# -- hardening (issue 9): client certificates, health limit, dead-letter caps -------------
+
+
+def add_ingest_hardening_arguments(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--max-unacked-age", type=float, help="/healthz answers 503 when a "
+                       "message has waited this many seconds for its ack (env "
+                       "STADTPULS_INGEST_MAX_UNACKED_AGE; default 60)")
+    group.add_argument("--deadletter-max-count", type=int, help="keep at most this many dead "
+                       "letters, purging the oldest (env STADTPULS_DEADLETTER_MAX_COUNT; "
+                       "default 1,000,000)")
+    group.add_argument("--deadletter-max-bytes", type=int, help="... and at most this many "
+                       "bytes of them (env STADTPULS_DEADLETTER_MAX_BYTES; default 1 GiB)")
+
+
+def mqtt_client_certificate(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(certificate file, key file) for brokers that authenticate clients by certificate."""
+    cert = getattr(args, "mqtt_cert_file", None) or os.environ.get("STADTPULS_MQTT_CERT_FILE")
+    key = getattr(args, "mqtt_key_file", None) or os.environ.get("STADTPULS_MQTT_KEY_FILE")
+    if key and not cert:
+        raise SettingsError("an MQTT client key is set but no certificate; set "
+                            "--mqtt-cert-file or STADTPULS_MQTT_CERT_FILE")
+    for what, file in (("certificate", cert), ("key", key)):
+        if file and not Path(file).is_file():
+            raise SettingsError(f"MQTT client {what} file {file!r} does not exist")
+    return cert or None, key or None
+
+
+def ingest_max_unacked_age(args: argparse.Namespace) -> float:
+    flag = getattr(args, "max_unacked_age", None)
+    if flag is not None:
+        return float(flag)
+    raw = os.environ.get("STADTPULS_INGEST_MAX_UNACKED_AGE")
+    if not raw:
+        return 60.0
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"STADTPULS_INGEST_MAX_UNACKED_AGE={raw!r} is not a number of "
+                            "seconds (--max-unacked-age)") from None
+
+
+def deadletter_caps(args: argparse.Namespace, letters: int, size: int) -> tuple[int, int]:
+    """(max letters, max bytes); `letters` and `size` are the defaults."""
+    return (_pick_int(getattr(args, "deadletter_max_count", None),
+                      "STADTPULS_DEADLETTER_MAX_COUNT", letters, "--deadletter-max-count"),
+            _pick_int(getattr(args, "deadletter_max_bytes", None),
+                      "STADTPULS_DEADLETTER_MAX_BYTES", size, "--deadletter-max-bytes"))
 
 
 def open_store(settings: StoreSettings) -> Store:

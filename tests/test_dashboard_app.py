@@ -98,3 +98,42 @@ def test_two_apps_in_one_process_each_serve_their_pages_and_callbacks(
         f"{catalogued} sensors", f"{catalogued + 1} sensors")
     empty.close()
     other.close()
+
+
+def _detail(app: Dash, token: str, start: Any, end: Any) -> dict[str, Any]:
+    """The sensor page's chart callback with a custom range, as the date picker posts it (a
+    visitor can post any value, not only what the picker offers)."""
+    return _post(
+        app,
+        [(ids.DETAIL_GRAPH, "figure"), (ids.DETAIL_INFO, "children"),
+         (ids.DETAIL_HEADER, "children"), (ids.DETAIL_ALERT, "children")],
+        [(ids.DETAIL_TICK, "n_intervals", None), (ids.DETAIL_RANGE, "value", "custom"),
+         (ids.DETAIL_DATES, "start_date", start), (ids.DETAIL_DATES, "end_date", end)],
+        [(ids.DETAIL_ID, "data", token), (ids.LANG, "data", "en")],
+    )
+
+
+@pytest.mark.parametrize(("start", "end", "message"), [
+    ("2025-01-01", "9999-12-31", "Data exists only from 2000-01-01 until today"),
+    ("0001-01-01", "0001-01-02", "Data exists only from 2000-01-01 until today"),
+    ("2001-01-01", "2025-01-01", "A custom range can be at most 366 days long"),
+    ("2025-13-45", "2025-01-01", "That is not a date"),
+    ("'; DROP TABLE readings; --", "2025-01-01", "That is not a date"),
+])
+def test_absurd_custom_ranges_get_a_clear_message_not_a_500(
+        catalogue: Catalogue, tmp_path: Path, start: str, end: str, message: str) -> None:
+    from dashboard.ui import sensor_token
+
+    store = SQLiteStore(str(tmp_path / "s.db"))
+    site_id, site = next(iter(catalogue.sites.items()))
+    sensor = site.sensors[0]
+    app = create_app(store, catalogue, clock=lambda: 1_750_000_000.0)  # June 2025
+    token = sensor_token(site_id, sensor.id, sensor.quantity.value)
+    answer = _detail(app, token, start, end)
+    alert = answer[ids.DETAIL_ALERT]["children"]
+    assert message in alert["props"]["children"], alert
+    assert ids.DETAIL_GRAPH not in answer  # nothing queried, nothing drawn
+    # A sensible custom range on the same page works.
+    fine = _detail(app, token, "2025-06-01", "2025-06-07")
+    assert fine[ids.DETAIL_ALERT]["children"] is None and ids.DETAIL_GRAPH in fine
+    store.close()

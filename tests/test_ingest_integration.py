@@ -9,181 +9,40 @@ tests/conftest.py); everything else is the real server.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from paho.mqtt.client import Client
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+from ingest_procs import (
+    ROOT,
+    SENSORS,
+    Ingest,
+    Publisher,
+    kill_leftovers,
+    readings,
+    stored,
+    wait_for,
+)
 
 from ingest.deadletter import DeadLetterStore
 from stadtpuls.store.influx import InfluxStore
-from testkit.loadgen import json_payload, json_topic, site_yaml, write_catalogue
-from testkit.servers import InfluxServer, MosquittoServer, free_port
+from testkit.disk import DiskUnavailable, fill, small_disk
+from testkit.loadgen import site_yaml, write_catalogue
+from testkit.servers import InfluxServer, MosquittoServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parents[1]
-SENSORS = 10
-BASE_MS = 1_700_000_000_000
-
-
-def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.1)
-
-
-_running: list[Ingest] = []
 
 
 @pytest.fixture(autouse=True)
 def _no_orphans() -> Iterator[None]:
-    """An ingest left running by a failed test is killed, not left behind."""
     yield
-    while _running:
-        ingest = _running.pop()
-        if ingest.proc is not None and ingest.proc.poll() is None:
-            ingest.proc.kill()
-            ingest.proc.wait(10)
-
-
-class Ingest:
-    """`python -m stadtpuls.cli ingest` with its own data dir, log file and HTTP port."""
-
-    def __init__(self, tmp: Path, mqtt_url: str, influx_url: str, bucket: str, catalogue: Path,
-                 topic: str, client_id: str, *extra: str) -> None:
-        self.port = free_port()
-        self.log_path = tmp / f"{client_id}.log"
-        self.cmd = [sys.executable, "-m", "stadtpuls.cli", "ingest", "--mqtt-url", mqtt_url,
-                    "--influx-url", influx_url, "--influx-bucket", bucket,
-                    "--catalogue", str(catalogue), "--data-dir", str(tmp / "data"),
-                    "--client-id", client_id, "--topic", topic,
-                    "--http-port", str(self.port), "--stats-interval", "1", *extra]
-        self.proc: subprocess.Popen[bytes] | None = None
-        _running.append(self)
-        self.start()
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=log, cwd=ROOT)
-        wait_for(lambda: self.health().get("broker") == "connected", 30,
-                 f"ingest to connect (log: {self.log_path})")
-        time.sleep(0.3)  # CONNACK first, then the SUBACK for our subscription
-
-    def _get(self, path: str) -> tuple[int, str]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        try:
-            conn.request("GET", path)
-            resp = conn.getresponse()
-            return resp.status, resp.read().decode()
-        except OSError:
-            return 0, ""
-        finally:
-            conn.close()
-
-    def health(self) -> dict[str, Any]:
-        status, body = self._get("/healthz")
-        return json.loads(body) if status else {}
-
-    def metric(self, name: str, labels: str = "") -> float:
-        _, text = self._get("/metrics")
-        m = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.M)
-        return float(m.group(1)) if m else 0.0
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def rss_kb(self) -> int:
-        status = Path(f"/proc/{self.pid}/status").read_text()
-        m = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
-        return int(m.group(1)) if m else 0
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def terminate(self) -> int:
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                return self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                raise
-        return self.proc.returncode
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-class Publisher(threading.Thread):
-    """paho QoS 1 publisher (persistent MQTT 5 session) with at most `window` unacked
-    messages; paho resends unacked ones after a reconnect (broker restart)."""
-
-    def __init__(self, server: MosquittoServer, messages: Sequence[tuple[str, bytes]],
-                 rate: float | None = None, window: int = 1_000) -> None:
-        super().__init__(daemon=True)
-        self.messages = messages
-        self.rate = rate
-        self.window = window
-        self.sent = 0
-        self.acked = 0
-        self.error: BaseException | None = None
-        self.client = Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex}",
-                             protocol=MQTTProtocolVersion.MQTTv5)
-        self.client.max_inflight_messages_set(window)
-        self.client.max_queued_messages_set(0)
-        self.client.on_publish = self._on_publish
-        self.client.reconnect_delay_set(0.2, 1)  # type: ignore[arg-type]
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = 3600
-        self.client.connect(server.host, server.port, 30, clean_start=False, properties=props)
-        self.client.loop_start()
-
-    def _on_publish(self, *_: object) -> None:
-        self.acked += 1
-
-    def run(self) -> None:
-        try:
-            start = time.monotonic()
-            for i, (topic, payload) in enumerate(self.messages):
-                while self.sent - self.acked >= self.window:
-                    time.sleep(0.002)
-                if self.rate:
-                    delay = start + i / self.rate - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                self.client.publish(topic, payload, qos=1)
-                self.sent += 1
-        except BaseException as exc:  # reported by finish()
-            self.error = exc
-
-    def finish(self, timeout: float = 120) -> None:
-        self.join(timeout)
-        assert self.error is None, f"publisher failed: {self.error!r}"
-        wait_for(lambda: self.acked >= len(self.messages), timeout, "the broker's PUBACKs")
-        self.client.loop_stop()
-        self.client.disconnect()
+    kill_leftovers()
 
 
 @pytest.fixture
@@ -196,24 +55,24 @@ def catalogue(tmp_path: Path, site: str) -> Path:
     return write_catalogue(tmp_path / "catalogue.yaml", {site: site_yaml(site, SENSORS)})
 
 
-def readings(site: str, n: int, offset: int = 0) -> list[tuple[str, bytes]]:
-    """n single-reading JSON messages over SENSORS sensors, each with its own timestamp."""
-    return [(json_topic(site, i % SENSORS), json_payload(float(i), BASE_MS + i))
-            for i in range(offset, offset + n)]
-
-
-def stored(store: InfluxStore, site: str) -> int:
-    try:
-        return sum(store.counts(0, 2**62, site).values())
-    except Exception:  # store down or restarting: not yet
-        return -1
-
-
 @pytest.fixture
 def influx_store(influx: InfluxServer, influx_db: str) -> Iterator[InfluxStore]:
     store = InfluxStore(influx.url, f"{influx_db}/autogen", timeout_s=30)
     yield store
     store.close()
+
+
+@pytest.fixture
+def disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs for the ingest's data directory (spool and dead letters)."""
+    try:
+        with small_disk(tmp_path / "disk", 4096) as path:
+            yield path
+    except DiskUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{exc}; CI runs as root and must be able to mount a tmpfs",
+                        pytrace=False)
+        pytest.skip(str(exc))
 
 
 # --- the "done when" scenarios ---------------------------------------------------------------
@@ -429,4 +288,70 @@ def test_full_spool_stops_acking_instead_of_dropping(
     assert "redelivered" in ingest.log()
     assert rss_held > 0
     assert ingest.terminate() == 0
+    store.close()
+
+
+# --- issue 9: a full disk, a changed client id -------------------------------------------
+
+
+def test_full_disk_turns_health_503_acks_nothing_undurable_and_recovers(
+    tmp_path: Path, disk: Path, mosquitto: MosquittoServer,
+    make_influx: Callable[[], InfluxServer], catalogue: Path, site: str,
+) -> None:
+    influx = make_influx()
+    influx.create_database("disk")
+    store = InfluxStore(influx.url, "disk/autogen", timeout_s=30)
+    influx.stop()  # the store is down: every reading has to go through the spool
+    ingest = Ingest(tmp_path, mosquitto.url, influx.url, "disk/autogen", catalogue,
+                    f"stadtpuls/{site}/#", "ingest-disk", "--data-dir", str(disk),
+                    "--batch-size", "100")
+    filler = fill(disk)
+    n = 3_000
+    pub = Publisher(mosquitto, readings(site, n))
+    pub.start()
+    pub.finish()  # the broker holds what the ingest does not ack
+    reason = "cannot write the spool or dead letters (disk full or read-only)"
+    wait_for(lambda: reason in ingest.health().get("reasons", []), 60, "503 for a full disk")
+    health = ingest.health()
+    assert health["status"] == "unavailable" and health["durable"] == "failing"
+    assert ingest.metric("stadtpuls_ingest_durable_ok") == 0
+    assert ingest.metric("stadtpuls_ingest_messages_total", '{outcome="accepted"}') < n
+    # Killed while the disk is full: whatever it acked must be on disk, the rest at the broker.
+    ingest.kill()
+    filler.unlink()
+    influx.start()
+    ingest.start()
+    wait_for(lambda: stored(store, site) >= n, 120, f"{n} readings stored")
+    assert stored(store, site) == n
+    wait_for(lambda: ingest.health().get("status") == "ok", 30, "healthy again")
+    assert ingest.metric("stadtpuls_ingest_durable_ok") == 1
+    assert ingest.terminate() == 0
+    store.close()
+
+
+def test_ingest_under_another_client_id_drains_the_old_spool(
+    tmp_path: Path, mosquitto: MosquittoServer, make_influx: Callable[[], InfluxServer],
+    catalogue: Path, site: str,
+) -> None:
+    influx = make_influx()
+    influx.create_database("moved")
+    store = InfluxStore(influx.url, "moved/autogen", timeout_s=30)
+    influx.stop()
+    first = Ingest(tmp_path, mosquitto.url, influx.url, "moved/autogen", catalogue,
+                   f"stadtpuls/{site}/#", "ingest-old-hostname")
+    n = 500
+    pub = Publisher(mosquitto, readings(site, n))
+    pub.start()
+    pub.finish()
+    wait_for(lambda: first.metric("stadtpuls_ingest_spool_depth") >= n, 60, "all spooled")
+    assert first.terminate() == 0
+    assert (tmp_path / "data" / "spool-ingest-old-hostname.db").exists()
+    influx.start()
+    second = Ingest(tmp_path, mosquitto.url, influx.url, "moved/autogen", catalogue,
+                    f"stadtpuls/{site}/#", "stadtpuls-ingest")
+    wait_for(lambda: stored(store, site) >= n, 60, f"{n} readings stored")
+    assert stored(store, site) == n
+    assert not (tmp_path / "data" / "spool-ingest-old-hostname.db").exists()
+    assert "took over spool spool-ingest-old-hostname.db" in second.log()
+    assert second.terminate() == 0
     store.close()

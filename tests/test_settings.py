@@ -115,7 +115,8 @@ def test_ingest_settings_flag_then_environment_then_default(
         monkeypatch: pytest.MonkeyPatch) -> None:
     args = _ingest_args()
     assert st.mqtt_version(args) == 5 and st.ingest_share_group(args) is None
-    assert st.ingest_client_id(args).startswith("stadtpuls-ingest-")
+    # fixed, not the host name (which changes with every container re-create)
+    assert st.ingest_client_id(args) == "stadtpuls-ingest"
     assert st.ingest_http(args) == ("127.0.0.1", 9108) and st.log_level(args) == "INFO"
     for name, value in (("MQTT_VERSION", "3.1.1"), ("INGEST_CLIENT_ID", "env-id"),
                         ("INGEST_SHARE_GROUP", "env-group"), ("INGEST_HTTP_HOST", "0.0.0.0"),
@@ -175,3 +176,36 @@ def test_readme_lists_every_variable_the_settings_read() -> None:
     listed |= {f"{m.group(1)}_FILE" for m in re.finditer(r"`(STADTPULS_[A-Z_]+)` / `_FILE`",
                                                           table)}
     assert len(read) >= 19 and read <= listed, sorted(read - listed)
+
+
+def test_mqtt_client_certificate_settings(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = tmp_path / "c.crt", tmp_path / "c.key"
+    cert.write_text("x")
+    key.write_text("y")
+    args = _ingest_args("--mqtt-url", "mqtts://b:8883", "--mqtt-cert-file", str(cert),
+                        "--mqtt-key-file", str(key))
+    mqtt = st.mqtt_settings(args)
+    assert (mqtt.cert_file, mqtt.key_file) == (str(cert), str(key))
+    monkeypatch.setenv("STADTPULS_MQTT_CERT_FILE", str(cert))
+    assert st.mqtt_settings(_ingest_args("--mqtt-url", "mqtts://b")).cert_file == str(cert)
+    with pytest.raises(st.SettingsError, match="needs TLS"):
+        st.mqtt_settings(_ingest_args("--mqtt-url", "mqtt://b"))
+    monkeypatch.delenv("STADTPULS_MQTT_CERT_FILE")
+    with pytest.raises(st.SettingsError, match="no certificate"):
+        st.mqtt_settings(_ingest_args("--mqtt-url", "mqtts://b", "--mqtt-key-file", str(key)))
+    with pytest.raises(st.SettingsError, match="does not exist"):
+        st.mqtt_settings(_ingest_args("--mqtt-url", "mqtts://b", "--mqtt-cert-file", "/no"))
+
+
+def test_ingest_health_and_deadletter_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert st.ingest_max_unacked_age(_ingest_args()) == 60.0
+    assert st.deadletter_caps(_ingest_args(), 7, 8) == (7, 8)
+    monkeypatch.setenv("STADTPULS_INGEST_MAX_UNACKED_AGE", "30")
+    monkeypatch.setenv("STADTPULS_DEADLETTER_MAX_COUNT", "100")
+    assert st.ingest_max_unacked_age(_ingest_args()) == 30.0
+    assert st.ingest_max_unacked_age(_ingest_args("--max-unacked-age", "5")) == 5.0
+    assert st.deadletter_caps(_ingest_args("--deadletter-max-bytes", "9"), 7, 8) == (100, 9)
+    monkeypatch.setenv("STADTPULS_INGEST_MAX_UNACKED_AGE", "soon")
+    with pytest.raises(st.SettingsError, match="STADTPULS_INGEST_MAX_UNACKED_AGE"):
+        st.ingest_max_unacked_age(_ingest_args())

@@ -1,4 +1,5 @@
-"""Local calendar periods (today, yesterday, this month, this year) in a site's time zone."""
+"""Local calendar periods (today, yesterday, this month, this year) in a site's time zone,
+and the one check of a custom date range a visitor asks for."""
 
 from __future__ import annotations
 
@@ -7,6 +8,21 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from stadtpuls.timebase import NS_PER_S, to_ns
+
+MAX_CUSTOM_DAYS = 366
+"""The longest custom range: a year, the longest quick range the sensor page offers."""
+EARLIEST_DAY = date(2000, 1, 1)
+"""No city sensor reported before this; earlier dates are typing mistakes or probes."""
+
+
+class RangeRefused(ValueError):
+    """A custom range the dashboard will not query; `key` names the message for the visitor
+    (dashboard.i18n_text), `params` fill it."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -44,3 +60,19 @@ def window_offset_ns(zone: ZoneInfo, at_ns: int, window_ns: int) -> int:
     offset = datetime.fromtimestamp(at_ns / NS_PER_S, tz=zone).utcoffset()
     seconds = int(offset.total_seconds()) if offset is not None else 0
     return (-seconds * NS_PER_S) % window_ns
+
+
+def custom_range_ns(start: str, end: str, today: date, zone: ZoneInfo) -> tuple[int, int]:
+    """[first day's midnight, midnight after the last day) for two ISO dates from a visitor
+    (either order). Raises RangeRefused for text that is no date, a day before EARLIEST_DAY or
+    after `today`, or more than MAX_CUSTOM_DAYS days."""
+    try:
+        first, last = sorted((date.fromisoformat(start[:10]), date.fromisoformat(end[:10])))
+    except ValueError:
+        raise RangeRefused("range.bad_date") from None
+    if first < EARLIEST_DAY or last > today:
+        raise RangeRefused("range.outside", first=EARLIEST_DAY.isoformat(),
+                           last=today.isoformat())
+    if (last - first).days + 1 > MAX_CUSTOM_DAYS:
+        raise RangeRefused("range.too_long", days=MAX_CUSTOM_DAYS)
+    return local_midnight_ns(first, zone), local_midnight_ns(last + timedelta(days=1), zone)

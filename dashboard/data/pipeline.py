@@ -38,7 +38,9 @@ STALE_AFTER_S = 60.0
 
 @dataclass(frozen=True)
 class ClientHealth:
-    client: str
+    label: str
+    """A neutral number ("1", "2", … by client id): the client id itself is part of the
+    broker's authentication and stays off a page that visitors can read."""
     last_report_ns: int | None
     reporting: bool
     rates: dict[str, float | None]
@@ -54,13 +56,15 @@ class ClientHealth:
 class PipelineView:
     clients: list[ClientHealth]
     rates: pd.DataFrame
-    """Columns time (UTC), client, metric, per_s: per-minute rates over the last hour."""
+    """Columns time (UTC), client (the neutral label), metric, per_s: per-minute rates over
+    the last hour."""
 
 
 def pipeline(source: DataSource) -> PipelineView:
     now = source.now_ns()
     latest = {k: r for k, r in latest_readings(source).items() if k.site == PIPELINE_SITE}
     clients = sorted({parts[0] for k in latest if (parts := split_pipeline_sensor(k.sensor))})
+    labels = {c: str(i) for i, c in enumerate(clients, 1)}
     counter_keys = [SeriesKey(PIPELINE_SITE, pipeline_sensor(c, m), Quantity.COUNT)
                     for c in clients for m in COUNTERS]
     end = bucket_end(now, 10.0)
@@ -82,7 +86,8 @@ def pipeline(source: DataSource) -> PipelineView:
             t = ws.times[i + 1]
             per_s = inc / ((t - ws.times[i]) / NS_PER_S)
             per_minute.append((t, per_s))
-            rows.append({"time": t, "client": client, "metric": metric, "per_s": per_s})
+            rows.append({"time": t, "client": labels[client], "metric": metric,
+                         "per_s": per_s})
         # The newest window is still filling: the last full minute is the one before it.
         full = [per_s for t, per_s in per_minute if t + window <= now]
         rates_now[client][metric] = full[-1] if full else None
@@ -106,7 +111,7 @@ def pipeline(source: DataSource) -> PipelineView:
             # down): fresh figures in the store mean its writes get through.
             store_ok = 1.0
         out.append(ClientHealth(
-            client=client,
+            label=labels[client],
             last_report_ns=last,
             reporting=reporting,
             rates={m: rates_now[client].get(m) for m in COUNTERS},

@@ -26,7 +26,8 @@ def rates_figure(frame: pd.DataFrame, zone: ZoneInfo, lang: str) -> go.Figure:
             rows = frame[(frame["metric"] == metric) & (frame["client"] == client)]
             if rows.empty:
                 continue
-            name = t(label, lang) + (f" · {client}" if len(clients) > 1 else "")
+            name = t(label, lang) + (f" · {t('pipeline.client', lang, client=client)}"
+                                     if len(clients) > 1 else "")
             fig.add_trace(go.Scatter(
                 x=rows["time"].dt.tz_convert(zone), y=rows["per_s"], name=name, mode="lines",
                 line={"color": colour, "width": 2.2, "dash": ["solid", "dot", "dash"][i % 3]},

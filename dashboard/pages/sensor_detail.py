@@ -7,7 +7,7 @@ percent-encoded (see `ui.sensor_token`), so any id the store holds has a working
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -15,7 +15,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import i18n, ids, runtime
 from dashboard.data.history import QUICK_RANGES_S, History, history, quick_range, to_csv
-from dashboard.data.periods import local_midnight_ns
+from dashboard.data.periods import EARLIEST_DAY, RangeRefused, custom_range_ns
 from dashboard.data.source import DataSource
 from dashboard.data.status import latest_readings, sensor_states
 from dashboard.figures.history import history_figure
@@ -114,7 +114,8 @@ def _body(source: DataSource, lang: str, key: SeriesKey | None, sensor: Sensor |
                      role="radiogroup", **aria(label=t("detail.range", lang))),
             dcc.DatePickerRange(
                 id=ids.DETAIL_DATES, start_date=(today - timedelta(days=7)).isoformat(),
-                end_date=today.isoformat(), max_date_allowed=today.isoformat(), first_day_of_week=1,
+                end_date=today.isoformat(), max_date_allowed=today.isoformat(),
+                min_date_allowed=EARLIEST_DAY.isoformat(), first_day_of_week=1,
                 display_format="DD.MM.YYYY" if lang == "de" else "D MMM YYYY",
                 className="date-range"),
             html.Button(t("detail.download", lang), id=ids.DETAIL_DOWNLOAD_BUTTON,
@@ -134,10 +135,8 @@ def _range(source: DataSource, key: SeriesKey, interval_s: float, choice: str | 
            start_date: str | None, end_date: str | None) -> tuple[int, int]:
     if choice == "custom" and start_date and end_date:
         zone = source.zone(key.site)
-        first, last = sorted((date.fromisoformat(start_date[:10]),
-                              date.fromisoformat(end_date[:10])))
-        return (local_midnight_ns(first, zone),
-                local_midnight_ns(last + timedelta(days=1), zone))
+        today = datetime.fromtimestamp(source.clock(), tz=zone).date()
+        return custom_range_ns(str(start_date), str(end_date), today, zone)
     name = choice if choice in QUICK_RANGES_S else _DEFAULT_RANGE
     return quick_range(source, name, interval_s)
 
@@ -236,7 +235,10 @@ def download(_clicks: int | None, choice: str | None, start_date: str | None,
              end_date: str | None, token: str | None, lang: str | None) -> Any:
     lang = i18n.lang_or_default(lang)
     source = runtime.source()
-    loaded = _load(source, token, choice, start_date, end_date)
+    try:
+        loaded = _load(source, token, choice, start_date, end_date)
+    except RangeRefused:
+        return no_update  # the chart's callback shows why
     if loaded is None:
         return no_update
     hist, _ = loaded

@@ -60,7 +60,7 @@ def client_card(client: ClientHealth, now_ns: int, lang: str) -> html.Section:
     newest = client.newest_reading_age_s
     return html.Section([
         html.Div([
-            html.H2(t("pipeline.client", lang, client=client.client)),
+            html.H2(t("pipeline.client", lang, client=client.label)),
             html.Span(state, className="pill pill-ok" if client.reporting
                       else "pill pill-silent"),
         ], className="card-head"),
@@ -82,7 +82,7 @@ def client_card(client: ClientHealth, now_ns: int, lang: str) -> html.Section:
                  rejected=total(PipelineFigure.MESSAGES_REJECTED),
                  unregistered=total(PipelineFigure.READINGS_UNREGISTERED),
                  implausible=total(PipelineFigure.READINGS_IMPLAUSIBLE)), className="footnote"),
-    ], className="card", id=f"ingest-{client.client}")
+    ], className="card", id=f"ingest-{client.label}")
 
 
 @page.callback(

@@ -72,7 +72,8 @@ class MqttSession:
         """Disconnect (queued behind the PUBACKs already sent) and end the network thread."""
         self._closing = True
         self._client.disconnect()
-        self._thread.join(10)
+        if self._thread.is_alive():
+            self._thread.join(10)
 
     def request_redelivery(self) -> None:
         """Reconnect, so the broker redelivers every unacked message of the session."""
@@ -103,7 +104,8 @@ class MqttSession:
         if c.mqtt.username:
             client.username_pw_set(c.mqtt.username, c.mqtt.password)
         if c.mqtt.tls:
-            client.tls_set(ca_certs=c.mqtt.ca_file)
+            client.tls_set(ca_certs=c.mqtt.ca_file, certfile=c.mqtt.cert_file,
+                           keyfile=c.mqtt.key_file)
         client.reconnect_delay_set(_MIN_RECONNECT_S, _MAX_RECONNECT_S)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail

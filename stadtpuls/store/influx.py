@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import urllib3
+from influxdb_client.client.exceptions import InfluxDBError
 from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.domain.write_precision import WritePrecision
@@ -74,20 +75,27 @@ class InfluxStore:
                                    write_precision=WritePrecision.NS)  # type: ignore[arg-type]
                 return
             except ApiException as exc:
-                error = self._translate(exc)
+                error = self._translate(int(exc.status or 0),
+                                        _error_text(exc.body) or exc.reason or "")
+            except InfluxDBError as exc:
+                status = getattr(exc.response, "status", 0) if exc.response is not None else 0
+                error = self._translate(int(status or 0), str(exc.message)[:300])
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 error = StoreUnavailable(
                     f"InfluxDB at {self.url} is unreachable ({type(exc).__name__}); check that "
                     "it runs and STADTPULS_INFLUX_URL points to it"
                 )
+            except Exception as exc:
+                # Anything else the client raises says nothing about the data we sent (that
+                # is what HTTP 400 is for): keep the readings and try again later.
+                error = StoreUnavailable(f"InfluxDB client failed ({type(exc).__name__}: "
+                                         f"{str(exc)[:200]}); will retry")
             if isinstance(error, StoreRejected) or attempt == self._retries:
                 raise error
             time.sleep(delay)
             delay *= 2
 
-    def _translate(self, exc: ApiException) -> StoreUnavailable | StoreRejected:
-        status = int(exc.status or 0)
-        detail = _error_text(exc.body) or exc.reason or ""
+    def _translate(self, status: int, detail: str) -> StoreUnavailable | StoreRejected:
         if status in (401, 403):
             return StoreUnavailable(
                 f"InfluxDB at {self.url} refused the token (HTTP {status}); check "

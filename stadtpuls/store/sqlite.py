@@ -41,6 +41,10 @@ ON CONFLICT (site, sensor, quantity, time_ns) DO UPDATE SET
     unregistered = excluded.unregistered
 """
 
+# What a write raises for the rows themselves, not for the state of the database file.
+_BAD_DATA = (OverflowError, sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError,
+             sqlite3.ProgrammingError, TypeError, ValueError)
+
 # SQL aggregate per Aggregate; LAST has none and is computed by its own query.
 _SQL_AGG = {
     Aggregate.MEAN: "AVG(value)",
@@ -72,9 +76,10 @@ class SQLiteStore:
                 conn = sqlite3.connect(self.path, timeout=self._timeout_s,
                                        check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
-                # NORMAL is durable across process crashes in WAL mode; only a power cut can
-                # lose the last transactions, and the ingest acks only after commit returns.
-                conn.execute("PRAGMA synchronous=NORMAL")
+                # FULL: the ingest acks a message once this commit returns, so the commit
+                # must survive a power cut too, not only a process crash (NORMAL in WAL mode
+                # can lose the last transactions then).
+                conn.execute("PRAGMA synchronous=FULL")
             except sqlite3.Error as exc:
                 raise StoreUnavailable(
                     f"cannot open SQLite store {self.path}: {exc}; check the path and its "
@@ -97,13 +102,18 @@ class SQLiteStore:
         try:
             with conn:
                 conn.executemany(_UPSERT, rows)
-        except sqlite3.OperationalError as exc:
+        except _BAD_DATA as exc:
+            # The data itself: an integer beyond 64 bits, a constraint, a type sqlite3 cannot
+            # bind. Retrying the same rows can never succeed.
+            raise StoreRejected(f"SQLite store {self.path} refused the batch: "
+                                f"{type(exc).__name__}: {exc}") from None
+        except (sqlite3.Error, OSError, MemoryError) as exc:
+            # Locked, busy, disk full or read-only, I/O errors, a damaged file: the store,
+            # not the data. Readings are spooled and an operator can act.
             raise StoreUnavailable(
-                f"SQLite store {self.path} cannot take writes: {exc}; check free disk space "
-                "and that no other process holds a long write lock"
+                f"SQLite store {self.path} cannot take writes: {exc}; check free disk space, "
+                "permissions, and that no other process holds a long write lock"
             ) from None
-        except sqlite3.DatabaseError as exc:
-            raise StoreRejected(f"SQLite store {self.path} refused the batch: {exc}") from None
 
     def latest(
         self, site: str | None = None, since_ns: int | None = None
