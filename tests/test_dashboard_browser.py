@@ -307,8 +307,17 @@ def test_pipeline_page_reports_the_real_ingest(dash_duo: DashComposite,
     _start(dash_duo, pipeline, "/status", "en")
     _has(dash_duo, "Ingest 1", "reporting", "connected")
     assert pipeline.client_id not in dash_duo.driver.page_source
-    rates = dash_duo.driver.find_elements(By.CSS_SELECTOR, ".kpi-value")
-    assert rates and rates[0].text not in ("", "–")
+
+
+    def first_rate() -> str | None:
+        # Read in one script: the refresh may replace the element between find and read.
+        text = dash_duo.driver.execute_script(
+            "const e = document.querySelector('.kpi-value'); return e ? e.textContent : null")
+        return text if text and text.strip() not in ("", "–") else None
+
+    # A rate needs one full minute of the ingest's figures: when this test runs first, wait
+    # for it (the page refreshes itself every 10 s).
+    _wait(first_rate, 150, "the ingest's message rate on the pipeline page")
     assert dash_duo.get_logs() == []
 
 
