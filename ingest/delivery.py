@@ -95,7 +95,10 @@ class Delivery:
         rejected = len({i for i, _ in batch.dead})
         if rejected:
             self.metrics.rejected.inc(rejected)
-        accepted = sum(1 for m in batch.messages if m.generation != INTERNAL) - rejected
+        if batch.skipped_retained:
+            self.metrics.retained_skipped.inc(batch.skipped_retained)
+        accepted = (sum(1 for m in batch.messages if m.generation != INTERNAL) - rejected
+                    - batch.skipped_retained)
         if accepted > 0:
             self.metrics.accepted.inc(accepted)
         return batch.messages

@@ -151,7 +151,9 @@ def json_ts_to_ns(ts: object, what: str = "'ts'") -> int:
         if size < EPOCH_MS_FROM:
             return seconds_to_ns(ts, what)
         if size < EPOCH_MS_UNTIL:
-            return ts * 1_000_000 if type(ts) is int else round(ts * 1e3) * 1000
+            # 1e14 ms is beyond int64 nanoseconds (year 2262): check, or a store overflows.
+            return check_ns(ts * 1_000_000 if type(ts) is int else round(ts * 1e3) * 1000,
+                            what)
         raise DecodeError(f"{what} {show(ts)} is too large for epoch seconds or "
                           "milliseconds; send one of those or ISO 8601")
     raise DecodeError(f"{what} is {kind(ts)}; send ISO 8601 or epoch seconds/milliseconds")

@@ -203,4 +203,4 @@ class MqttSession:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = undecodable_topic(msg)
-        self._inbound.put(topic, payload, msg.mid, msg.qos, self._generation)
+        self._inbound.put(topic, payload, msg.mid, msg.qos, self._generation, msg.retain)
