@@ -105,15 +105,15 @@ class MessageDecoder:
 
     def _time_reason(self, time_ns: int, received_at_ns: int) -> str:
         ahead_s = (time_ns - received_at_ns) / NS_PER_S
-        when = _iso(time_ns)
+        when = f"time out of range: {_iso(time_ns)} is"
         if ahead_s > 0:
-            return (f"time {when} is {_duration(ahead_s)} ahead of reception; readings more "
-                    f"than {self.limits.max_future_s} s in the future are refused "
-                    "(--max-future-s): check the sensor's clock and the unit of its 'ts' "
-                    "(seconds or milliseconds)")
-        return (f"time {when} is {_duration(-ahead_s)} before reception, older than the "
-                f"retention of {self.limits.retention_days} days (--retention-days): check "
-                "the sensor's clock and the unit of its 'ts'")
+            return (f"{when} {_duration(ahead_s)} ahead of reception; readings more than "
+                    f"{self.limits.max_future_s} s in the future are refused (--max-future-s): "
+                    "check the sensor's clock and the unit of its 'ts' (seconds or "
+                    "milliseconds)")
+        return (f"{when} {_duration(-ahead_s)} before reception, older than the retention of "
+                f"{self.limits.retention_days} days (--retention-days): check the sensor's "
+                "clock and the unit of its 'ts'")
 
     def _by_layout(self, topic: str) -> tuple[str, PayloadDecoder]:
         site_and_last = parse_stadtpuls_topic(topic)

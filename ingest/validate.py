@@ -204,9 +204,9 @@ class Validator:
     def _admit(self, site: str, sensor: str, quantity: Quantity) -> None:
         """Refuse an unregistered series by the site's policy or over the hourly budget."""
         if site in self._dead_letter_unregistered:
-            raise Rejected(f"sensor {show(sensor)} is not in the catalogue of site {site!r}, "
-                           "which dead-letters unregistered sensors (`unregistered: "
-                           "dead-letter`): add the sensor to the catalogue")
+            raise Rejected(f"unregistered sensor refused: {show(sensor)} is not in the "
+                           f"catalogue of site {site!r}, which dead-letters unregistered "
+                           "sensors (`unregistered: dead-letter`); add it to the catalogue")
         key = site if site in self._sites else OTHER_SITES
         if not self._budget.admit(key, site, sensor, quantity):
             where = f"site {site!r}" if key is not None else "sites outside the catalogue"
