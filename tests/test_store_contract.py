@@ -205,6 +205,9 @@ def test_latest_filters_by_site_and_age(store: Store) -> None:
     ])
     assert [r.value for r in store.latest(site="a").values()] == [800.0]
     assert set(store.latest(since_ns=T0 + MIN)) == {SeriesKey("a", "x", Quantity.CO2)}
+    # an upper bound (half-open): a reading dated later does not hide the one before it
+    assert [r.value for r in store.latest(site="a", until_ns=T0 + HOUR).values()] == [400.0]
+    assert store.latest(site="a", until_ns=T0) == {}
 
 
 def test_reading_rejects_what_no_store_can_keep() -> None:
