@@ -20,7 +20,7 @@ import functools
 
 from ingest.decoders import DecodeError, PayloadDecoder, Rejected, get_decoder, senml
 from ingest.decoders.common import show
-from ingest.limits import EdgeLimits, too_large_reason
+from ingest.limits import TIME_OUT_OF_RANGE, EdgeLimits, too_large_reason
 from ingest.series_budget import SeriesBudget
 from ingest.validate import Validator
 from stadtpuls.catalogue import Catalogue
@@ -105,7 +105,7 @@ class MessageDecoder:
 
     def _time_reason(self, time_ns: int, received_at_ns: int) -> str:
         ahead_s = (time_ns - received_at_ns) / NS_PER_S
-        when = f"time out of range: {_iso(time_ns)} is"
+        when = f"{TIME_OUT_OF_RANGE}: {_iso(time_ns)} is"
         if ahead_s > 0:
             return (f"{when} {_duration(ahead_s)} ahead of reception; readings more than "
                     f"{self.limits.max_future_s} s in the future are refused (--max-future-s): "

@@ -25,6 +25,7 @@ from ingest.batching import Batch
 from ingest.deadletter import DeadLetterError, DeadLetterStore, letters_for
 from ingest.health import StoreHealth
 from ingest.inbound import INTERNAL, InboundMessage
+from ingest.limits import edge_refusal
 from ingest.metrics import IngestMetrics
 from ingest.spool import SourceMessage, Spool, SpooledBatch, SpoolError
 from stadtpuls.reading import Reading
@@ -95,6 +96,10 @@ class Delivery:
         rejected = len({i for i, _ in batch.dead})
         if rejected:
             self.metrics.rejected.inc(rejected)
+            for _, reason in batch.dead:
+                limit = edge_refusal(reason)
+                if limit is not None:
+                    self.metrics.refused_at_edge.labels(limit=limit).inc()
         if batch.skipped_retained:
             self.metrics.retained_skipped.inc(batch.skipped_retained)
         accepted = (sum(1 for m in batch.messages if m.generation != INTERNAL) - rejected

@@ -33,6 +33,13 @@ DEAD_LETTER_HEAD_BYTES = 4_096
 
 TOO_LARGE = "payload too large"
 """How the reason of a truncated dead letter starts; the replay leaves those alone."""
+TIME_OUT_OF_RANGE = "time out of range"
+UNREGISTERED_REFUSED = "unregistered sensor refused"
+NEW_SERIES_LIMIT = "new series limit"
+STORABLE_RANGE = "outside the storable range"
+# How each edge refusal's reason starts -> its label in stadtpuls_ingest_refused_at_edge.
+EDGE_REFUSALS = {TOO_LARGE: "payload_size", TIME_OUT_OF_RANGE: "time",
+                 UNREGISTERED_REFUSED: "unregistered_policy", NEW_SERIES_LIMIT: "new_series"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,14 @@ class EdgeLimits:
 def too_large_reason(size: int, limit: int) -> str:
     return (f"{TOO_LARGE}: {size} bytes, the limit is {limit} (--max-payload-bytes); the dead "
             f"letter keeps the first {min(size, DEAD_LETTER_HEAD_BYTES)} bytes")
+
+
+def edge_refusal(reason: str) -> str | None:
+    """The label of the edge limit a dead letter's reason names, or None."""
+    head = reason.split(":", 1)[0]
+    if head not in EDGE_REFUSALS and STORABLE_RANGE in reason:
+        return "time"  # a decoder's own check, for times beyond what int64 ns can hold
+    return EDGE_REFUSALS.get(head)
 
 
 def is_truncated(reason: str) -> bool:

@@ -37,7 +37,7 @@ from typing import TypeVar
 
 from ingest.decoders.common import QUANTITY_NAMES, show
 from ingest.decoders.contract import Rejected, Sample
-from ingest.limits import NEW_SERIES_PER_HOUR
+from ingest.limits import NEW_SERIES_LIMIT, NEW_SERIES_PER_HOUR, UNREGISTERED_REFUSED
 from ingest.series_budget import OTHER_SITES, SeriesBudget
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.reading import Reading, check_identifier
@@ -204,13 +204,13 @@ class Validator:
     def _admit(self, site: str, sensor: str, quantity: Quantity) -> None:
         """Refuse an unregistered series by the site's policy or over the hourly budget."""
         if site in self._dead_letter_unregistered:
-            raise Rejected(f"unregistered sensor refused: {show(sensor)} is not in the "
+            raise Rejected(f"{UNREGISTERED_REFUSED}: {show(sensor)} is not in the "
                            f"catalogue of site {site!r}, which dead-letters unregistered "
                            "sensors (`unregistered: dead-letter`); add it to the catalogue")
         key = site if site in self._sites else OTHER_SITES
         if not self._budget.admit(key, site, sensor, quantity):
             where = f"site {site!r}" if key is not None else "sites outside the catalogue"
-            raise Rejected(f"new series limit: {self._budget.per_hour} new unregistered series "
+            raise Rejected(f"{NEW_SERIES_LIMIT}: {self._budget.per_hour} new unregistered series "
                            f"this hour for {where} (--new-series-per-hour); sensor "
                            f"{show(sensor)} is refused: add it to the catalogue")
 

@@ -93,6 +93,26 @@ def test_limits_are_checked_like_every_setting() -> None:
         EdgeLimits(new_series_per_hour=-1)
 
 
+def test_limits_come_from_flags_then_environment_then_defaults(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from ingest.cli import configure_parser
+    from stadtpuls.settings import SettingsError, ingest_limits
+
+    parser = argparse.ArgumentParser()
+    configure_parser(parser)
+    assert EdgeLimits(**ingest_limits(parser.parse_args([]))) == EdgeLimits()
+    monkeypatch.setenv("STADTPULS_INGEST_MAX_PAYLOAD_BYTES", "1000")
+    monkeypatch.setenv("STADTPULS_INGEST_RETENTION_DAYS", "30")
+    limits = EdgeLimits(**ingest_limits(parser.parse_args(["--max-payload-bytes", "2000"])))
+    assert (limits.max_payload_bytes, limits.retention_days) == (2000, 30)
+    assert limits.max_pack_records == 10_000
+    monkeypatch.setenv("STADTPULS_INGEST_MAX_FUTURE_S", "soon")
+    with pytest.raises(SettingsError, match="STADTPULS_INGEST_MAX_FUTURE_S='soon'"):
+        ingest_limits(parser.parse_args([]))
+
+
 def test_the_deployment_test_uses_the_ingest_limit() -> None:
     text = (Path(__file__).parent / "test_deployment.py").read_text()
     assert "from ingest.limits import MAX_PAYLOAD_BYTES" in text

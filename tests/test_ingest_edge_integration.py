@@ -35,6 +35,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REJECTED = ("stadtpuls_ingest_messages_total", '{outcome="rejected"}')
 
 
+def at_edge(limit: str) -> tuple[str, str]:
+    return "stadtpuls_ingest_refused_at_edge_total", f'{{limit="{limit}"}}'
+
+
 def vm_kb(pid: int, field: str) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     m = re.search(rf"^{field}:\s+(\d+) kB", status, re.M)
@@ -93,6 +97,7 @@ def test_a_10_mb_payload_is_dead_lettered_with_its_size_and_head_and_rss_stays_f
     publish_one(mosquitto, f"stadtpuls/{site}/s1", b'{"value": 2}')
     wait_for(lambda: stored(edge_store, site) == 1, 60, "the small message stored")
     wait_for(lambda: ingest.metric(*REJECTED) == 1, 30, "the big one rejected")
+    assert ingest.metric(*at_edge("payload_size")) == 1
     peak = vm_kb(ingest.pid, "VmHWM")
     assert peak - rss_before < 50_000, f"RSS from {rss_before} kB to a peak of {peak} kB"
     dead = dead_letters(tmp_path)
@@ -137,6 +142,7 @@ def test_absurd_and_future_times_are_dead_lettered_and_the_ingest_stays_up(
     pub.start()
     pub.finish()
     wait_for(lambda: ingest.metric(*REJECTED) == len(BAD_TIMES), 30, "the bad times rejected")
+    assert ingest.metric(*at_edge("time")) == len(BAD_TIMES)
     if store_kind == "influx-down-then-spool":
         wait_for(lambda: ingest.metric("stadtpuls_ingest_spool_depth") >= 5, 30, "spooled")
         assert influx is not None
@@ -262,6 +268,8 @@ def test_made_up_ids_add_no_series_under_the_dead_letter_policy_and_at_most_the_
     latest = edge_store.latest(closed)
     assert [k.sensor for k in latest] == ["s0"]
     assert ingest.metric(*REJECTED) == expected_rejected
+    assert ingest.metric(*at_edge("unregistered_policy")) == made_up
+    assert ingest.metric(*at_edge("new_series")) == 1_000 - NEW_SERIES_PER_HOUR
     dead = dead_letters(tmp_path)
     try:
         reasons = dead.reasons()
