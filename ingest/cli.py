@@ -60,14 +60,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
              "max_payload_bytes", MAX_PAYLOAD_BYTES),
             ("SenML packs with more records are dead-lettered", "max_pack_records",
              MAX_PACK_RECORDS),
-            ("readings this many seconds ahead of reception are dead-lettered",
+            ("readings more than this many seconds ahead of reception are dead-lettered",
              "max_future_s", MAX_FUTURE_S),
             ("readings older than this many days (the store's retention) are dead-lettered",
              "retention_days", RETENTION_DAYS),
             ("new unregistered series admitted per site and hour", "new_series_per_hour",
              NEW_SERIES_PER_HOUR)):
         flag, env = INGEST_LIMITS[dest]
-        limits.add_argument(flag, type=int, dest=dest,
+        limits.add_argument(flag, type=int, dest=dest, metavar="N",
                             help=f"{help_text} (env {env}; default {default})")
     ops = parser.add_argument_group("health and metrics")
     add_ingest_http_arguments(ops)
