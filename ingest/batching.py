@@ -4,6 +4,17 @@
 order, marked dead, so it is acked together with its neighbours once its dead letter is
 committed); `due` says when the batch is full (`batch_size` readings) or old enough
 (`batch_ms` since its first message); `take` hands it over to `ingest.delivery`.
+
+A message the decoder refuses as too large (`ingest.limits`) keeps only its first bytes in
+the batch: the dead letter needs no more, and the batch must not hold megabytes for it.
+
+Retained messages. The broker sends a topic's retained message at every (re)subscribe, with
+the retain flag set (on live delivery the flag is cleared: MQTT 3.1.1 §3.3.1.3, MQTT 5 with
+"retain as published" off, as we subscribe). A retained message whose readings carry their
+own time is decoded as usual: each redelivery writes the same points again, which the store
+absorbs, and nothing is lost when the broker's session was new. One whose readings are timed
+at reception (no `ts`) would become a new reading at every ingest start and make a dead
+sensor look alive, so it is acked without storing and counted (`skipped_retained`).
 """
 
 from __future__ import annotations
@@ -13,6 +24,7 @@ from dataclasses import dataclass
 
 from ingest.decoders.contract import ReadingDecoder, Rejected
 from ingest.inbound import INTERNAL, InboundMessage
+from ingest.limits import DEAD_LETTER_HEAD_BYTES, is_truncated
 from stadtpuls.reading import Reading
 from stadtpuls.refusal import origins_from_counts
 
@@ -25,6 +37,7 @@ class Batch:
     counts: list[int]
     readings: list[Reading]
     dead: list[tuple[int, str]]  # (message index, reason)
+    skipped_retained: int = 0  # retained messages timed at reception: acked, not stored
     readings_done: bool = False  # set by delivery once the readings are stored or spooled
 
     def origins(self) -> list[int]:
@@ -45,6 +58,7 @@ class BatchBuilder:
         self._counts: list[int] = []  # readings per message, parallel to _messages
         self._readings: list[Reading] = []
         self._dead: list[tuple[int, str]] = []  # (message index, reason)
+        self._skipped_retained = 0
         self._first_mono = 0.0
 
     @property
@@ -63,9 +77,14 @@ class BatchBuilder:
             readings = self.decoder.decode(msg.topic, msg.payload, msg.received_at_ns)
         except Rejected as exc:
             reason = exc.reason
+            if len(msg.payload) > DEAD_LETTER_HEAD_BYTES and is_truncated(reason):
+                msg = msg._replace(payload=msg.payload[:DEAD_LETTER_HEAD_BYTES])
         except Exception as exc:  # a decoder bug must not stop the pipeline either
             reason = f"decoder failed: {type(exc).__name__}: {exc}"
         else:
+            if msg.retained and _timed_at_reception(readings, msg.received_at_ns):
+                self._skipped_retained += 1
+                readings = []
             self._messages.append(msg)
             self._counts.append(len(readings))
             self._readings += readings
@@ -99,6 +118,12 @@ class BatchBuilder:
         """Hand the batch over and start a new one."""
         if not self._messages:
             return None
-        batch = Batch(self._messages, self._counts, self._readings, self._dead)
+        batch = Batch(self._messages, self._counts, self._readings, self._dead,
+                      self._skipped_retained)
         self._reset()
         return batch
+
+
+def _timed_at_reception(readings: list[Reading], received_at_ns: int) -> bool:
+    # Decoders time a reading without its own time at the exact reception ns.
+    return any(r.time_ns == received_at_ns for r in readings)

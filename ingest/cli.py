@@ -15,7 +15,15 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from ingest.limits import (
+    MAX_FUTURE_S,
+    MAX_PACK_RECORDS,
+    MAX_PAYLOAD_BYTES,
+    NEW_SERIES_PER_HOUR,
+    RETENTION_DAYS,
+)
 from stadtpuls.settings import (
+    INGEST_LIMITS,
     add_catalogue_argument,
     add_data_dir_argument,
     add_ingest_hardening_arguments,
@@ -47,6 +55,21 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     delivery.add_argument("--max-pending-messages", type=int, default=50_000,
                           help="messages held in memory before further ones are left unacked "
                           "at the broker (default 50,000)")
+    limits = parser.add_argument_group("limits at the edge (see docs/operations.md)")
+    for help_text, dest, default in (
+            ("larger payloads are dead-lettered undecoded, keeping their first 4 KiB",
+             "max_payload_bytes", MAX_PAYLOAD_BYTES),
+            ("SenML packs with more records are dead-lettered", "max_pack_records",
+             MAX_PACK_RECORDS),
+            ("readings more than this many seconds ahead of reception are dead-lettered",
+             "max_future_s", MAX_FUTURE_S),
+            ("readings older than this many days (the store's retention) are dead-lettered",
+             "retention_days", RETENTION_DAYS),
+            ("new unregistered series admitted per site and hour", "new_series_per_hour",
+             NEW_SERIES_PER_HOUR)):
+        flag, env = INGEST_LIMITS[dest]
+        limits.add_argument(flag, type=int, dest=dest, metavar="N",
+                            help=f"{help_text} (env {env}; default {default})")
     ops = parser.add_argument_group("health and metrics")
     add_ingest_http_arguments(ops)
     ops.add_argument("--stats-interval", type=float, default=5.0,
@@ -65,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from ingest.config import IngestConfig
     from ingest.deadletter import DEFAULT_MAX_BYTES, DEFAULT_MAX_LETTERS, DeadLetterError
     from ingest.decoding import MessageDecoder
+    from ingest.limits import EdgeLimits
     from ingest.service import IngestService
     from ingest.spool import SpoolError
     from stadtpuls.catalogue import CatalogueError, load_catalogue
@@ -74,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         deadletter_caps,
         ingest_client_id,
         ingest_http,
+        ingest_limits,
         ingest_max_unacked_age,
         ingest_share_group,
         log_level,
@@ -94,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         http_host, http_port = ingest_http(args)
         max_unacked_age = ingest_max_unacked_age(args)
         max_letters, max_bytes = deadletter_caps(args, DEFAULT_MAX_LETTERS, DEFAULT_MAX_BYTES)
+        limits = EdgeLimits(**ingest_limits(args))
     except SettingsError as exc:
         return _fail(str(exc))
     logging.basicConfig(level=level, stream=sys.stderr,
@@ -102,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     path = catalogue_path(args)
     try:
         catalogue = load_catalogue(path)
-        decoder = MessageDecoder(catalogue)
+        decoder = MessageDecoder(catalogue, limits)
     except CatalogueError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

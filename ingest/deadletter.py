@@ -7,7 +7,8 @@ letter is committed, so "visibly rejected" holds across crashes just as "stored"
 `replay` re-decodes each message with the current catalogue (after an operator fixed it),
 writes what now decodes (`stadtpuls.refusal.write_isolating`: what the store still refuses is
 found by bisection), and deletes exactly the dead letters now stored; the others stay, with
-their new reason.
+their new reason. Letters of oversized payloads hold only their first bytes and are left as
+they are.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ingest.decoders.contract import ReadingDecoder, Rejected
+from ingest.limits import is_truncated
 from stadtpuls.reading import Reading
 from stadtpuls.refusal import write_isolating
 from stadtpuls.store import StoreWriter
@@ -252,6 +254,9 @@ class DeadLetterStore:
             decoded: list[tuple[DeadLetter, list[Reading]]] = []
             new_reasons: list[tuple[str, int]] = []
             for letter in letters:
+                if is_truncated(letter.reason):  # only the head was kept: never replayable
+                    new_reasons.append((letter.reason, letter.id))
+                    continue
                 try:
                     decoded.append((letter, decoder.decode(letter.topic, letter.payload,
                                                            letter.received_at_ns)))

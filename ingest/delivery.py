@@ -25,6 +25,7 @@ from ingest.batching import Batch
 from ingest.deadletter import DeadLetterError, DeadLetterStore, letters_for
 from ingest.health import DurableHealth, StoreHealth
 from ingest.inbound import INTERNAL, InboundMessage
+from ingest.limits import edge_refusal
 from ingest.metrics import IngestMetrics
 from ingest.spool import SourceMessage, Spool, SpooledBatch, SpoolError
 from stadtpuls.printable import printable
@@ -103,7 +104,14 @@ class Delivery:
         rejected = len({i for i, _ in batch.dead})
         if rejected:
             self.metrics.rejected.inc(rejected)
-        accepted = sum(1 for m in batch.messages if m.generation != INTERNAL) - rejected
+            for _, reason in batch.dead:
+                limit = edge_refusal(reason)
+                if limit is not None:
+                    self.metrics.refused_at_edge.labels(limit=limit).inc()
+        if batch.skipped_retained:
+            self.metrics.retained_skipped.inc(batch.skipped_retained)
+        accepted = (sum(1 for m in batch.messages if m.generation != INTERNAL) - rejected
+                    - batch.skipped_retained)
         if accepted > 0:
             self.metrics.accepted.inc(accepted)
         return batch.messages

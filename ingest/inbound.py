@@ -40,7 +40,9 @@ class InboundMessage(NamedTuple):
     """One received MQTT message, as handed from the network thread to the worker.
 
     `generation` is the session's connection generation at reception: an ack is sent only on
-    the connection the message arrived on (see `ingest.mqtt.session`).
+    the connection the message arrived on (see `ingest.mqtt.session`). `retained` is the
+    MQTT retain flag on delivery: set only for a retained message the broker sent because
+    of our subscription, not for a live one (see `ingest.batching` for what that means).
     """
 
     topic: str
@@ -49,6 +51,7 @@ class InboundMessage(NamedTuple):
     qos: int
     received_at_ns: int
     generation: int = 0
+    retained: bool = False
 
 
 class InboundQueue:
@@ -74,7 +77,8 @@ class InboundQueue:
 
     # -- network thread --------------------------------------------------------------------
 
-    def put(self, topic: str, payload: bytes, mid: int, qos: int, generation: int) -> None:
+    def put(self, topic: str, payload: bytes, mid: int, qos: int, generation: int,
+            retained: bool = False) -> None:
         """Queue a message (stamped with its reception time), holding the caller while the
         queue is full; leaves it unqueued (so unacked) when closed or overflowed."""
         if self.closed:
@@ -89,7 +93,8 @@ class InboundQueue:
             return
         self._put_msgs += 1
         self._put_bytes += len(payload)
-        self._queue.put(InboundMessage(topic, payload, mid, qos, time.time_ns(), generation))
+        self._queue.put(InboundMessage(topic, payload, mid, qos, time.time_ns(), generation,
+                                       retained))
 
     def _full(self) -> bool:
         return (self._put_msgs - self._taken_msgs >= self.max_messages

@@ -34,6 +34,14 @@ class IngestMetrics:
                                 ["outcome"], registry=r)
         self.accepted = self.messages.labels(outcome="accepted")
         self.rejected = self.messages.labels(outcome="rejected")
+        self.retained_skipped = Counter("stadtpuls_ingest_retained_skipped",
+                                        "Retained messages the broker sent at (re)subscribe "
+                                        "without a time of their own: acked, not stored again",
+                                        registry=r)
+        self.refused_at_edge = Counter("stadtpuls_ingest_refused_at_edge",
+                                       "Messages dead-lettered by an edge limit (payload_size, "
+                                       "time, unregistered_policy, new_series)", ["limit"],
+                                       registry=r)
         self.readings_written = Counter("stadtpuls_ingest_readings_written",
                                         "Readings written to the store (directly or from the "
                                         "spool)", registry=r)

@@ -11,7 +11,9 @@ Rules (issue 4, part 3):
   can leave them out.
 - Sensors not in the catalogue are kept and marked `unregistered` (the service counts the
   flag); they need a quantity from the payload (a JSON "quantity", a key or TTN field named
-  after a quantity), since the catalogue cannot supply one.
+  after a quantity), since the catalogue cannot supply one. A site whose catalogue entry
+  says `unregistered: dead-letter` refuses them instead, and every site admits at most a few
+  new unregistered series per hour (`ingest.series_budget`).
 - TTN samples match a sensor by (device, field); a sensor without `field` is matched by its
   quantity's name. A device whose uplink carries a single ``value`` key is the catalogue
   sensor whose id is the device id (when that id is unique across sites): one sensor per
@@ -27,6 +29,7 @@ complete.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -34,6 +37,8 @@ from typing import TypeVar
 
 from ingest.decoders.common import QUANTITY_NAMES, show
 from ingest.decoders.contract import Rejected, Sample
+from ingest.limits import NEW_SERIES_LIMIT, NEW_SERIES_PER_HOUR, UNREGISTERED_REFUSED
+from ingest.series_budget import OTHER_SITES, SeriesBudget
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.reading import Reading, check_identifier
 from stadtpuls.units import Quantity, UnitError, converter
@@ -45,6 +50,9 @@ K = TypeVar("K", tuple[str, str], tuple[str, str | None])
 _HEALTH_RANGE: dict[Quantity, tuple[float, float]] = {Quantity.BATTERY: (0.0, 100.0)}
 _QUANTITIES = {q.value: q for q in Quantity}
 _ID_DECODERS = ("json", "raw")  # formats whose topic is the sensor's whole identity
+# Unit spellings come from payloads (" kW", "kW ", ...): only successful conversions are
+# cached, and the cache is bounded whatever senders make up.
+_converter = functools.lru_cache(maxsize=1_024)(converter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +70,11 @@ class _Target:
 class Validator:
     """Catalogue lookups built once; `to_readings` is pure and thread-safe."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: Catalogue, budget: SeriesBudget | None = None) -> None:
+        self._budget = budget or SeriesBudget(NEW_SERIES_PER_HOUR)
+        self._dead_letter_unregistered = {site for site, entry in catalogue.sites.items()
+                                          if entry.unregistered == "dead-letter"}
+        self._sites = frozenset(catalogue.sites)
         self._by_site_sensor: dict[tuple[str, str], _Target] = {}
         self._by_topic_field: dict[tuple[str, str | None], _Target] = {}
         self._by_device_field: dict[tuple[str, str], _Target] = {}
@@ -70,8 +82,6 @@ class Validator:
         self._by_unique_id: dict[str, _Target] = {}
         repeated: set[str] = set()
         self._topic_sites: dict[str, set[str]] = {}
-        # Only successful conversions are cached, so the cache is bounded by the unit table.
-        self._converters: dict[tuple[Quantity, str], Convert] = {}
         for site, sensor in catalogue.sensors():
             target = _Target(site, sensor.id, sensor.quantity, sensor.unit,
                              converter(sensor.quantity, sensor.unit), sensor.is_plausible)
@@ -187,8 +197,22 @@ class Validator:
                            "catalogue (config/*.yaml) or send \"quantity\"")
         quantity = _quantity(name, sample)
         _check_ids(site, sample.sensor)
+        self._admit(site, sample.sensor, quantity)
         value = self._converter(quantity, sample.unit, None)(sample.value)
         return Reading(site, sample.sensor, quantity, sample.time_ns, value, False, True)
+
+    def _admit(self, site: str, sensor: str, quantity: Quantity) -> None:
+        """Refuse an unregistered series by the site's policy or over the hourly budget."""
+        if site in self._dead_letter_unregistered:
+            raise Rejected(f"{UNREGISTERED_REFUSED}: {show(sensor)} is not in the "
+                           f"catalogue of site {site!r}, which dead-letters unregistered "
+                           "sensors (`unregistered: dead-letter`); add it to the catalogue")
+        key = site if site in self._sites else OTHER_SITES
+        if not self._budget.admit(key, site, sensor, quantity):
+            where = f"site {site!r}" if key is not None else "sites outside the catalogue"
+            raise Rejected(f"{NEW_SERIES_LIMIT}: {self._budget.per_hour} new unregistered series "
+                           f"this hour for {where} (--new-series-per-hour); sensor "
+                           f"{show(sensor)} is refused: add it to the catalogue")
 
     def _health(self, sample: Sample) -> Reading:
         device = sample.device or sample.sensor
@@ -200,6 +224,7 @@ class Validator:
         if site is None:
             site = self._site_for(sample, "")
             _check_ids(site, device)
+            self._admit(site, device, quantity)
         value = self._converter(quantity, sample.unit, None)(sample.value)
         low, high = _HEALTH_RANGE.get(quantity, (-math.inf, math.inf))
         return Reading(site, device, quantity, sample.time_ns, value,
@@ -221,16 +246,11 @@ class Validator:
             return target.convert if target is not None else converter(quantity, None)
         if target is not None and unit == target.unit:
             return target.convert
-        cached = self._converters.get((quantity, unit))
-        if cached is not None:
-            return cached
         try:
-            convert = converter(quantity, unit)
+            return _converter(quantity, unit)
         except UnitError as exc:
             where = f"sensor {target.site}/{target.sensor}: " if target is not None else ""
             raise Rejected(f"{where}{exc}") from None
-        self._converters[(quantity, unit)] = convert
-        return convert
 
 
 def _quantity(name: str, sample: Sample) -> Quantity:

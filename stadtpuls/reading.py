@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from stadtpuls.timebase import from_ns
+from stadtpuls.timebase import MAX_NS, MIN_NS, from_ns
 from stadtpuls.units import Quantity
 
 
@@ -55,6 +55,11 @@ class Reading:
     def __post_init__(self) -> None:
         if not isinstance(self.quantity, Quantity):
             raise TypeError(f"quantity must be a Quantity, not {self.quantity!r}")
+        if not MIN_NS <= self.time_ns < MAX_NS:
+            # Stores keep signed 64-bit ns (InfluxDB also reserves the extremes); beyond
+            # that SQLite raises OverflowError and InfluxDB refuses the whole batch.
+            raise ValueError(f"time of {self.site}/{self.sensor} is outside the storable "
+                             f"range (1677..2262): {self.time_ns} ns")
         if not math.isfinite(self.value):
             # NaN and ±inf have no line-protocol form and poison every aggregate.
             raise ValueError(f"value of {self.site}/{self.sensor} is not finite: {self.value}")

@@ -108,6 +108,27 @@ def add_ingest_http_arguments(group: argparse._ArgumentGroup) -> None:
                        "(env STADTPULS_INGEST_HTTP_PORT; default 9108)")
 
 
+# The ingest's edge limits (issue 9): flag dest -> (flag, environment variable). Their
+# defaults and rules live in `ingest.limits.EdgeLimits`.
+INGEST_LIMITS = {
+    "max_payload_bytes": ("--max-payload-bytes", "STADTPULS_INGEST_MAX_PAYLOAD_BYTES"),
+    "max_pack_records": ("--max-pack-records", "STADTPULS_INGEST_MAX_PACK_RECORDS"),
+    "max_future_s": ("--max-future-s", "STADTPULS_INGEST_MAX_FUTURE_S"),
+    "retention_days": ("--retention-days", "STADTPULS_INGEST_RETENTION_DAYS"),
+    "new_series_per_hour": ("--new-series-per-hour", "STADTPULS_INGEST_NEW_SERIES_PER_HOUR"),
+}
+
+
+def ingest_limits(args: argparse.Namespace) -> dict[str, int]:
+    """The edge limits set by flag or environment; the ones not set are left out."""
+    given: dict[str, int] = {}
+    for dest, (flag, env) in INGEST_LIMITS.items():
+        value = getattr(args, dest, None)
+        if value is not None or os.environ.get(env):
+            given[dest] = _pick_int(value, env, 0, flag)
+    return given
+
+
 def add_log_level_argument(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS,
                        help="env STADTPULS_LOG_LEVEL; default INFO")

@@ -18,6 +18,8 @@ NS_PER_DAY = 86_400 * NS_PER_S
 
 MAX_NS = 2**63 - 1
 """Largest storable time (signed 64-bit nanoseconds)."""
+MIN_NS = -(2**63) + 2
+"""Smallest storable time: InfluxDB reserves the two lowest int64 values."""
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -1,4 +1,5 @@
-"""`CountingStore`: a real store that counts its read queries, for cache tests and benches.
+"""`CountingStore`: a real store that counts its read queries (and its write calls), for cache
+and refusal tests and benches.
 
 It wraps a real `Store` (never a fake): the counts say how many queries reached the database.
 `delay_s` makes each read slow enough that concurrent requests overlap, which is what a
@@ -20,6 +21,7 @@ class CountingStore:
         self.inner = inner
         self.delay_s = delay_s
         self.queries = 0
+        self.writes = 0
         self._lock = threading.Lock()
 
     def _count(self) -> None:
@@ -29,13 +31,16 @@ class CountingStore:
             time.sleep(self.delay_s)
 
     def write(self, readings: Sequence[Reading]) -> None:
+        with self._lock:
+            self.writes += 1
         self.inner.write(readings)
 
     def latest(
-        self, site: str | None = None, since_ns: int | None = None
+        self, site: str | None = None, since_ns: int | None = None,
+        until_ns: int | None = None,
     ) -> dict[SeriesKey, Reading]:
         self._count()
-        return self.inner.latest(site, since_ns)
+        return self.inner.latest(site, since_ns, until_ns)
 
     def aggregate(
         self,

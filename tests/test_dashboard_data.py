@@ -340,6 +340,32 @@ def test_sensor_states_silent_unregistered_and_completeness(catalogue: Catalogue
     store.close()
 
 
+def test_a_reading_dated_in_the_future_is_not_the_current_value(catalogue: Catalogue,
+                                                                  tmp_path: Path) -> None:
+    # A dead sensor with one reading dated 2126 (stored before the ingest refused such
+    # times): it must not look "ok" for a century, and its real last reading still shows.
+    store = SQLiteStore(tmp_path / "future.db")
+    end = datetime(2025, 6, 12, 12, 0, tzinfo=UTC)
+    simulate_into(store, catalogue, end - timedelta(hours=6), end, sites=[SITE],
+                  faults=f"silent:weather_wind_speed@{(end - timedelta(hours=1)).isoformat()}")
+    source = _source(store, catalogue, end)
+    before = {s.sensor_id: s for s in sensor_states(source)}["weather_wind_speed"]
+    assert before.status is Status.SILENT and before.last is not None
+    sensor = catalogue.sensor(SITE, "weather_wind_speed")
+    assert sensor is not None
+    store.write([Reading(SITE, "weather_wind_speed", sensor.quantity,
+                         to_ns(datetime(2126, 1, 1, tzinfo=UTC)), 3.0),
+                 Reading(SITE, "weather_irradiance", Quantity.IRRADIANCE,
+                         to_ns(end) + 60 * NS_PER_S, 500.0)])  # a minute ahead: a clock skew
+    states = {s.sensor_id: s for s in sensor_states(_source(store, catalogue, end))}
+    assert states["weather_wind_speed"].status is Status.SILENT
+    assert states["weather_wind_speed"].last == before.last
+    assert states["weather_irradiance"].status is Status.OK
+    assert states["weather_irradiance"].last is not None
+    assert states["weather_irradiance"].last.value == 500.0
+    store.close()
+
+
 def test_pipeline_rates_survive_an_ingest_restart(catalogue: Catalogue, tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "pipe.db")
     end = datetime(2025, 6, 12, 12, 0, tzinfo=UTC)

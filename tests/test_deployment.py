@@ -18,12 +18,13 @@ import pytest
 import yaml
 from secure_broker import SHIPPED_ACL, SHIPPED_CONF, read_conf
 
+# The ingest's payload limit (256 KiB); the broker refuses larger packets (issue 9, point 1).
+from ingest.limits import MAX_PAYLOAD_BYTES
+
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
 PUBLIC_BROKER = ROOT / "docker-compose.public-broker.yml"
 SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
-# The ingest's payload limit (256 KiB); the broker refuses larger packets (issue 9, point 1).
-MAX_PAYLOAD_BYTES = 262_144
 
 
 def compose(path: Path = COMPOSE) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store import Aggregate, Store, StoreRejected, StoreUnavailable
 from stadtpuls.store.influx import InfluxStore
 from stadtpuls.store.sqlite import SQLiteStore
+from stadtpuls.timebase import MAX_NS, MIN_NS
 from stadtpuls.units import Quantity
 from testkit.servers import InfluxServer
 
@@ -205,6 +206,19 @@ def test_latest_filters_by_site_and_age(store: Store) -> None:
     ])
     assert [r.value for r in store.latest(site="a").values()] == [800.0]
     assert set(store.latest(since_ns=T0 + MIN)) == {SeriesKey("a", "x", Quantity.CO2)}
+    # an upper bound (half-open): a reading dated later does not hide the one before it
+    assert [r.value for r in store.latest(site="a", until_ns=T0 + HOUR).values()] == [400.0]
+    assert store.latest(site="a", until_ns=T0) == {}
+
+
+@pytest.mark.integration
+def test_the_storable_time_range_of_a_reading_is_the_stores(store: Store) -> None:
+    # Reading refuses times outside it (tests/test_ingest_edge.py); influxd 1.6.7 refuses
+    # the next value on either side, SQLite would overflow beyond int64.
+    edges = [Reading("a", "t", Quantity.CO2, t, 1.0) for t in (MIN_NS, MAX_NS - 1)]
+    store.write(edges)
+    assert store.counts(MIN_NS, MAX_NS, "a") == {SeriesKey("a", "t", Quantity.CO2): 2}
+    assert store.latest("a")[SeriesKey("a", "t", Quantity.CO2)].time_ns == MAX_NS - 1
 
 
 def test_reading_rejects_what_no_store_can_keep() -> None:

@@ -134,10 +134,11 @@ class CachedStore:
         self.cache = cache
 
     def latest(
-        self, site: str | None, since_ns: int | None, *, ttl_s: float
+        self, site: str | None, since_ns: int | None, *, ttl_s: float,
+        until_ns: int | None = None,
     ) -> dict[SeriesKey, Reading]:
-        key = ("latest", site, since_ns)
-        return self.cache.get(key, lambda: self.store.latest(site, since_ns), ttl_s)
+        key = ("latest", site, since_ns, until_ns)
+        return self.cache.get(key, lambda: self.store.latest(site, since_ns, until_ns), ttl_s)
 
     def aggregate(
         self,

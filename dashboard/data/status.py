@@ -12,7 +12,8 @@ A reading that is one interval overdue is unusual but not yet alarming; missing 
 one by 60 % of an interval means it did not come. Silent at 1.6·I (not 2·I) leaves room for
 the page refresh and cache bucket, so a sensor that stops shows as silent within 2·I of its
 last reading. The newest reading is looked for in the last two days, then (cached for five
-minutes) in the whole store, so long-dead sensors still show when they were last seen.
+minutes) in the whole store, so long-dead sensors still show when they were last seen;
+readings dated more than `FUTURE_SKEW_S` after now are left out of both.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ GRACE_MAX_S = 5.0
 GRACE_FRACTION = 0.1
 
 _RECENT_S = 2 * 86_400
+# The ingest refuses readings more than 5 minutes ahead (--max-future-s, default 300 s); one
+# dated further ahead (stored before that rule, or by another writer) is not "current": it
+# would keep a dead sensor "ok" until its date.
+FUTURE_SKEW_S = 300
 _ALL_TIME_TTL_S = 300.0
 _COUNTS_BUCKET_S = 60.0
 _DEVICE_QUANTITIES = (Quantity.BATTERY, Quantity.RSSI, Quantity.SNR)
@@ -88,14 +93,18 @@ class SensorState:
 
 
 def latest_readings(source: DataSource) -> dict[SeriesKey, Reading]:
-    """Newest reading of every series (all sites), shared by every page in one bucket."""
+    """Newest reading of every series (all sites), shared by every page in one bucket;
+    readings dated after now (plus the skew the ingest allows) are not current values."""
     bucket_s = source.settings.live_bucket_s
     end = bucket_end(source.now_ns(), bucket_s)
-    return source.reader.latest(None, end - _RECENT_S * NS_PER_S, ttl_s=bucket_s)
+    return source.reader.latest(None, end - _RECENT_S * NS_PER_S, ttl_s=bucket_s,
+                                until_ns=end + FUTURE_SKEW_S * NS_PER_S)
 
 
 def _all_time_latest(source: DataSource) -> dict[SeriesKey, Reading]:
-    return source.reader.latest(None, None, ttl_s=_ALL_TIME_TTL_S)
+    end = bucket_end(source.now_ns(), _ALL_TIME_TTL_S)
+    return source.reader.latest(None, None, ttl_s=_ALL_TIME_TTL_S,
+                                until_ns=end + FUTURE_SKEW_S * NS_PER_S)
 
 
 def counts_24h(source: DataSource) -> dict[SeriesKey, int]:

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from ingest.decoders.contract import DecodeError
-from stadtpuls.timebase import EPOCH, MAX_NS, NS_PER_S
+from ingest.limits import STORABLE_RANGE
+from stadtpuls.timebase import EPOCH, MAX_NS, MIN_NS, NS_PER_S
 from stadtpuls.units import Quantity
 
 QUANTITY_NAMES: frozenset[str] = frozenset(q.value for q in Quantity)
@@ -116,16 +117,15 @@ def seconds_to_ns(seconds: float, what: str) -> int:
     finest honest resolution; rounding there also makes the result reproducible.
     """
     if not -_MAX_S < seconds < _MAX_S:  # also catches NaN
-        raise DecodeError(f"{what} {show(seconds)} s is outside the storable range "
-                          "(1677..2262)")
+        raise DecodeError(f"{what} {show(seconds)} s is {STORABLE_RANGE} (1677..2262)")
     if type(seconds) is int:
         return seconds * NS_PER_S
     return round(seconds * 1e6) * 1000
 
 
 def check_ns(time_ns: int, what: str) -> int:
-    if not -MAX_NS <= time_ns <= MAX_NS:
-        raise DecodeError(f"{what} is outside the storable range (1677..2262)")
+    if not MIN_NS <= time_ns < MAX_NS:
+        raise DecodeError(f"{what} is {STORABLE_RANGE} (1677..2262)")
     return time_ns
 
 
@@ -151,7 +151,9 @@ def json_ts_to_ns(ts: object, what: str = "'ts'") -> int:
         if size < EPOCH_MS_FROM:
             return seconds_to_ns(ts, what)
         if size < EPOCH_MS_UNTIL:
-            return ts * 1_000_000 if type(ts) is int else round(ts * 1e3) * 1000
+            # 1e14 ms is beyond int64 nanoseconds (year 2262): check, or a store overflows.
+            return check_ns(ts * 1_000_000 if type(ts) is int else round(ts * 1e3) * 1000,
+                            what)
         raise DecodeError(f"{what} {show(ts)} is too large for epoch seconds or "
                           "milliseconds; send one of those or ISO 8601")
     raise DecodeError(f"{what} is {kind(ts)}; send ISO 8601 or epoch seconds/milliseconds")

@@ -10,7 +10,11 @@ labels are ignored. A version (bver) above 10 is refused, and all records must s
 Stadtpuls' choices where RFC 8428 leaves room:
 
 - Names: ``urn:dev:stadtpuls:<site>:<sensor>`` gives site and sensor; any other resolved name
-  is the sensor id, and the site comes from the topic.
+  is the sensor id, and the site comes from the topic. A pack writes only into its own site:
+  on `stadtpuls/<site>/senml` a name of another site rejects the pack (the broker's ACL gives
+  each site its own topic prefix, and the payload must not step around it).
+- Size: a pack of more than `max_records` records (default 10,000) is rejected before any
+  record is resolved.
 - Sums: a record with a sum and no value field is read as a cumulative counter: the sample's
   value is bs + s, in the record's unit as written (meters send "Wh" or "count"). RFC 8428
   defines the sum's unit as unit × seconds; a compliant "W" sum therefore fails unit
@@ -38,6 +42,7 @@ from ingest.decoders.common import (
     show,
 )
 from ingest.decoders.contract import DecodeError, Sample
+from ingest.limits import MAX_PACK_RECORDS
 from stadtpuls.topics import SENML_URN_PREFIX, parse_stadtpuls_topic
 
 _BASE = frozenset({"bn", "bt", "bu", "bv", "bs", "bver"})
@@ -51,13 +56,17 @@ _RELATIVE_BELOW = 2**28
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9:./_-]*")
 
 
-def decode(topic: str, payload: bytes, received_at_ns: int) -> list[Sample]:
+def decode(topic: str, payload: bytes, received_at_ns: int, *,
+           max_records: int = MAX_PACK_RECORDS) -> list[Sample]:
     pack = load_json(payload)
     if type(pack) is not list:
         raise DecodeError(f"a SenML pack is a JSON array of records, got {kind(pack)}; "
                           "wrap the record in [ ]")
     if not pack:
         raise DecodeError("the SenML pack is empty")
+    if len(pack) > max_records:
+        raise DecodeError(f"the pack has {len(pack)} records, more than the limit of "
+                          f"{max_records} (--max-pack-records); send smaller packs")
     parsed = parse_stadtpuls_topic(topic)
     topic_site = parsed[0] if parsed is not None else None
     try:
@@ -123,6 +132,13 @@ def _resolve(pack: list[Any], topic_site: str | None, now_ns: int) -> list[Sampl
             else:
                 raise DecodeError(f"'n' is {kind(n)}, not a string")
             site, sensor = _identity(name)
+            if site is None:
+                site = topic_site
+            elif site != topic_site and topic_site is not None:
+                raise DecodeError(f"name {show(name)} belongs to site {show(site)}, but the "
+                                  f"pack came on site {show(topic_site)}'s topic; a pack "
+                                  f"writes only into its own site: publish on "
+                                  f"stadtpuls/{site}/senml")
 
             u = record.get("u")
             if u is None:
@@ -142,7 +158,7 @@ def _resolve(pack: list[Any], topic_site: str | None, now_ns: int) -> list[Sampl
             else:
                 raise DecodeError(f"'t' is {kind(t)}, not a number")
 
-            append(Sample(site or topic_site, sensor, time_ns, value, None, unit))
+            append(Sample(site, sensor, time_ns, value, None, unit))
     except DecodeError as exc:
         raise _RecordError(index, exc.reason) from None
     return samples

@@ -9,6 +9,10 @@ Persistent session. QoS 1 on a fixed client id; MQTT 5 with clean_start=False an
 expiry interval (without one the broker forgets the unacked messages the moment we
 disconnect), or 3.1.1 with clean_session=False; subscriptions are renewed on every connect.
 
+Retained messages. Subscriptions keep MQTT 5's defaults (retain handling 0, retain as
+published off), so the retain flag on a delivery means "sent because of this subscription";
+`InboundMessage.retained` carries it to the batch builder, which decides (`ingest.batching`).
+
 Acks and connections. A message is acked only on the connection it arrived on: each
 `InboundMessage` carries the connection generation, and acks of an older generation are
 dropped (the broker redelivers those messages after the reconnect, and the store treats the
@@ -205,4 +209,4 @@ class MqttSession:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = undecodable_topic(msg)
-        self._inbound.put(topic, payload, msg.mid, msg.qos, self._generation)
+        self._inbound.put(topic, payload, msg.mid, msg.qos, self._generation, msg.retain)

@@ -28,6 +28,7 @@ Identifier = Annotated[
 ]
 
 DecoderName = Literal["json", "raw", "senml", "ttn-v3"]
+UnregisteredPolicy = Literal["accept", "dead-letter"]
 
 
 class Role(StrEnum):
@@ -196,6 +197,10 @@ class Site(_Model):
     inverters: list[Inverter] = Field(default_factory=list, description="PV inverters.")
     pv_arrays: list[PVArray] = Field(default_factory=list, description="PV arrays.")
     sensors: list[Sensor] = Field(description="Every sensor of the site.")
+    unregistered: UnregisteredPolicy = Field(
+        "accept", description="What the ingest does with readings of sensors that are not in "
+        "this catalogue: 'accept' stores them marked unregistered (shown on /sensors), "
+        "'dead-letter' refuses them with the reason, so made-up ids add no series.")
 
     @field_validator("timezone")
     @classmethod

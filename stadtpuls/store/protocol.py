@@ -56,9 +56,11 @@ class StoreReader(Protocol):
     """
 
     def latest(
-        self, site: str | None = None, since_ns: int | None = None
+        self, site: str | None = None, since_ns: int | None = None,
+        until_ns: int | None = None,
     ) -> dict[SeriesKey, Reading]:
-        """The newest reading of every series (of one site, not older than `since_ns`)."""
+        """The newest reading of every series (of one site, not older than `since_ns`,
+        before `until_ns`: a reading dated in the future must not hide the current one)."""
         ...
 
     def aggregate(
