@@ -24,14 +24,13 @@ simulation produced, so energy from meters and from power agree.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 
 import numpy as np
 
-from simulators import building, climate, street
+from simulators import building, street
 from simulators.calendar import BoolArray, Clock, FloatArray, IntArray
 from simulators.faults import (
     METER_ROLES,
@@ -42,8 +41,7 @@ from simulators.faults import (
     apply_value_faults,
 )
 from simulators.noise import Streams
-from simulators.pv import simulate_pv
-from simulators.sky import Sky, simulate_sky
+from simulators.site_models import ROLE_MODELS, SiteModels
 from stadtpuls.catalogue.models import Catalogue, Role, Sensor, Site
 from stadtpuls.reading import Reading
 from stadtpuls.timebase import NS_PER_S, to_ns
@@ -179,7 +177,7 @@ def generate(
     warm = -(-_WARM_UP_S // step_s)
     grid = np.arange(first - warm * step_s, -(-end_ns // NS_PER_S), step_s, dtype=np.int64)
     grid = grid[grid * NS_PER_S < end_ns]
-    ctx = _Context(site_id, site, Clock.build(grid, site.timezone, site.location.lon),
+    ctx = SiteModels(site_id, site, Clock.build(grid, site.timezone, site.location.lon),
                    Streams(seed), step_s)
     main = slice(warm, None)
     main_times = grid[main]
@@ -197,7 +195,7 @@ def generate(
         period = math.ceil(sensor.interval_s / step_s) * step_s
         pick = main_times % period == 0
         times_s = main_times[pick]
-        base = _ROLE_MODELS[sensor.role](ctx, sensor)[main]
+        base = ROLE_MODELS[sensor.role](ctx, sensor)[main]
         if sensor.role in METER_ROLES:
             values = _meter(ctx, sensor, base, pick, carry, main_times[0] if main_times.size
                             else first)
@@ -232,11 +230,11 @@ def check_roles(site_id: str, site: Site) -> None:
     """Raise SimulationError naming every sensor the simulators cannot drive."""
     problems = []
     arrays = {a.id for a in site.pv_arrays}
-    known = ", ".join(r.value for r in _ROLE_MODELS)
+    known = ", ".join(r.value for r in ROLE_MODELS)
     for sensor in site.sensors:
         if sensor.role is None:
             problems.append(f"sensor {site_id}/{sensor.id} has no role; give it one of: {known}")
-        elif sensor.role not in _ROLE_MODELS:
+        elif sensor.role not in ROLE_MODELS:
             problems.append(f"sensor {site_id}/{sensor.id} has role {sensor.role.value!r}, "
                             f"which the simulators do not know; known roles: {known}")
         elif sensor.role in (Role.PV_POWER, Role.PV_ENERGY) and sensor.array not in arrays:
@@ -262,137 +260,8 @@ def _step_seconds(step: timedelta) -> int:
     return int(seconds)
 
 
-class _Context:
-    """The site's shared models, each computed once and only if a sensor needs it."""
-
-    def __init__(self, site_id: str, site: Site, clock: Clock, streams: Streams,
-                 step_s: int) -> None:
-        self.site_id = site_id
-        self.site = site
-        self.clock = clock
-        self.streams = streams
-        self.step_s = step_s
-        self._rooms: dict[str, climate.RoomClimate] = {}
-
-    def sensor_key(self, sensor: Sensor) -> str:
-        return f"sensor:{self.site_id}:{sensor.id}"
-
-    @cached_property
-    def sky(self) -> Sky:
-        return simulate_sky(self.site, self.clock, self.streams)
-
-    @cached_property
-    def pv(self) -> dict[str, FloatArray]:
-        return simulate_pv(self.site, self.sky) if self.site.pv_arrays else {}
-
-    @cached_property
-    def pv_total(self) -> FloatArray:
-        total: FloatArray = np.zeros(self.clock.times_s.size)
-        for ac in self.pv.values():
-            total = total + ac
-        return total
-
-    @property
-    def has_building(self) -> bool:
-        building_roles = {Role.CONSUMPTION_POWER, Role.CONSUMPTION_ENERGY,
-                          Role.GRID_IMPORT_ENERGY, Role.GRID_EXPORT_ENERGY}
-        return self.site.staff is not None or any(
-            s.role in building_roles for s in self.site.sensors
-        )
-
-    @cached_property
-    def occupancy(self) -> FloatArray:
-        return building.occupancy(self.clock, self.streams, f"building:{self.site_id}")
-
-    @cached_property
-    def load(self) -> FloatArray:
-        return building.simulate_load(self.site, self.clock, self.sky, self.streams,
-                                      f"building:{self.site_id}")
-
-    def room(self, sensor: Sensor) -> climate.RoomClimate:
-        name = sensor.room or sensor.id
-        if name not in self._rooms:
-            self._rooms[name] = climate.simulate_room(
-                f"{self.site_id}:{name}", self.clock, self.sky, self.occupancy, self.streams,
-                self.step_s,
-            )
-        return self._rooms[name]
-
-    def street_key(self, sensor: Sensor) -> str:
-        # Air sensors of one device (or place) share their air: pm2_5 and pm10 of one station
-        # must see the same episode.
-        return f"street:{self.site_id}:{sensor.device or sensor.position.description or sensor.id}"
-
-    def white(self, sensor: Sensor, resolution_s: int = 60) -> FloatArray:
-        return self.streams.white(self.sensor_key(sensor), self.clock.times_s, resolution_s)
-
-
-def _pv_array(ctx: _Context, sensor: Sensor) -> FloatArray:
-    assert sensor.array is not None  # check_roles
-    return ctx.pv[sensor.array]
-
-
-def _irradiance(ctx: _Context, sensor: Sensor) -> FloatArray:
-    noise = ctx.white(sensor)
-    # A pyranometer reads slightly negative at night (thermal offset of its dome).
-    night = np.where(ctx.sky.ghi <= 0.0, -1.2 + 0.4 * noise, 0.0)
-    result: FloatArray = ctx.sky.ghi * (1.0 + 0.01 * noise) + night
-    return result
-
-
-def _air_temperature(ctx: _Context, sensor: Sensor) -> FloatArray:
-    result: FloatArray = ctx.sky.temp_air + 0.08 * ctx.white(sensor)
-    return result
-
-
-def _pm2_5(ctx: _Context, sensor: Sensor) -> FloatArray:
-    result: FloatArray = street.pm2_5(ctx.clock, ctx.sky, ctx.streams, ctx.street_key(sensor)) * (
-        1.0 + 0.04 * ctx.white(sensor)
-    )
-    return result
-
-
-def _pm10(ctx: _Context, sensor: Sensor) -> FloatArray:
-    key = ctx.street_key(sensor)
-    fine = street.pm2_5(ctx.clock, ctx.sky, ctx.streams, key)
-    result: FloatArray = street.pm10(ctx.clock, ctx.sky, ctx.streams, key, fine) * (
-        1.0 + 0.04 * ctx.white(sensor)
-    )
-    return result
-
-
-def _no2(ctx: _Context, sensor: Sensor) -> FloatArray:
-    result: FloatArray = street.no2(ctx.clock, ctx.sky, ctx.streams, ctx.street_key(sensor)) * (
-        1.0 + 0.03 * ctx.white(sensor)
-    )
-    return result
-
-
-_ROLE_MODELS: dict[Role, Callable[[_Context, Sensor], FloatArray]] = {
-    Role.PV_POWER: _pv_array,
-    Role.PV_ENERGY: _pv_array,
-    Role.CONSUMPTION_POWER: lambda ctx, _s: ctx.load,
-    Role.CONSUMPTION_ENERGY: lambda ctx, _s: ctx.load,
-    Role.GRID_IMPORT_ENERGY: lambda ctx, _s: np.clip(ctx.load - ctx.pv_total, 0.0, None),
-    Role.GRID_EXPORT_ENERGY: lambda ctx, _s: np.clip(ctx.pv_total - ctx.load, 0.0, None),
-    Role.IRRADIANCE: _irradiance,
-    Role.AIR_TEMPERATURE: _air_temperature,
-    Role.WIND_SPEED: lambda ctx, _s: ctx.sky.wind_speed,
-    Role.ROOM_TEMPERATURE: lambda ctx, s: ctx.room(s).temperature,
-    Role.ROOM_HUMIDITY: lambda ctx, s: ctx.room(s).humidity,
-    Role.ROOM_CO2: lambda ctx, s: ctx.room(s).co2,
-    Role.BIKE_COUNT: lambda ctx, s: street.bike_rate(ctx.clock, ctx.sky, ctx.streams,
-                                                     ctx.street_key(s)),
-    Role.PM2_5: _pm2_5,
-    Role.PM10: _pm10,
-    Role.NO2: _no2,
-    Role.NOISE: lambda ctx, s: street.noise_level(ctx.clock, ctx.sky, ctx.streams,
-                                                  ctx.street_key(s), ctx.step_s),
-}
-
-
 def _meter(
-    ctx: _Context, sensor: Sensor, power_w: FloatArray, pick: BoolArray, carry: Carry,
+    ctx: SiteModels, sensor: Sensor, power_w: FloatArray, pick: BoolArray, carry: Carry,
     first_s: int,
 ) -> FloatArray:
     """Cumulative Wh at the sensor's times: start reading plus the integral of power."""
@@ -406,7 +275,7 @@ def _meter(
     return result
 
 
-def _plausible_start_wh(ctx: _Context, sensor: Sensor, first_s: int) -> float:
+def _plausible_start_wh(ctx: SiteModels, sensor: Sensor, first_s: int) -> float:
     """What the meter might show at the window's start: metering began in 2018."""
     years = max(first_s - _METERS_SINCE.timestamp(), 0.0) / (365.25 * 86_400) + 0.25
     site = ctx.site
