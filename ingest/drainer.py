@@ -145,13 +145,16 @@ class Drainer:
         messages: list[SourceMessage] = []
         readings: list[Reading] = []
         origins: list[int] = []
+        invalid: dict[int, str] = {}
         for _, batch in items:
             offset = len(messages)
             messages += batch.messages
             readings += batch.readings
             origins += [o + offset for o in batch.origins]
+            invalid.update((o + offset, why) for o, why in batch.invalid.items())
         started = time.perf_counter()
         kept, refused = write_isolating(self.store, readings, origins)
+        refused = {**invalid, **refused}
         if refused:
             self.deadletters.add_many(letters_for(messages, refused.items()))
             self.durable.ok("dead letters", self.metrics)

@@ -33,8 +33,8 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from stadtpuls.reading import Reading
@@ -64,11 +64,16 @@ class SourceMessage:
 
 @dataclass(frozen=True, slots=True)
 class SpooledBatch:
-    """Readings plus, for each reading, the index of its message in `messages`."""
+    """Readings plus, for each reading, the index of its message in `messages`.
+
+    `invalid` names the messages (index -> reason) whose readings no longer pass `Reading`'s
+    checks when read back — a batch spooled by an older version that accepted them. Those
+    messages are dead-lettered whole by the drainer; the batch's other readings drain."""
 
     messages: Sequence[SourceMessage]
     readings: Sequence[Reading]
     origins: Sequence[int]
+    invalid: Mapping[int, str] = field(default_factory=dict)
 
 
 class SpoolError(Exception):
@@ -95,11 +100,20 @@ def decode_batch(blob: bytes) -> SpooledBatch:
     messages = [SourceMessage(t, base64.b64decode(p), int(at)) for t, at, p in doc["m"]]
     readings: list[Reading] = []
     origins: list[int] = []
+    invalid: dict[int, str] = {}
     for o, site, sensor, quantity, time_ns, value, flags in doc["r"]:
+        try:
+            reading = Reading(site, sensor, Quantity(quantity), int(time_ns), float(value),
+                              bool(flags & 1), bool(flags & 2))
+        except ValueError as exc:
+            invalid.setdefault(int(o), f"spooled reading no longer valid: {exc}")
+            continue
         origins.append(int(o))
-        readings.append(Reading(site, sensor, Quantity(quantity), int(time_ns), float(value),
-                                bool(flags & 1), bool(flags & 2)))
-    return SpooledBatch(messages, readings, origins)
+        readings.append(reading)
+    if invalid:  # a message is stored whole or dead-lettered whole
+        kept = [(r, o) for r, o in zip(readings, origins, strict=True) if o not in invalid]
+        readings, origins = [r for r, _ in kept], [o for _, o in kept]
+    return SpooledBatch(messages, readings, origins, invalid)
 
 
 class Spool:

@@ -65,11 +65,18 @@ def service_parts(tmp_path: Path) -> Iterator[tuple[Path, FailingStore]]:
 # --- 6: every write-path exception is retry-later or bad data --------------------------------
 
 
+def unchecked(reading: Reading, time_ns: int) -> Reading:
+    """A reading with a time `Reading` itself refuses today — as an older version could
+    have built it, or a bug could: the layers behind it must still hold."""
+    object.__setattr__(reading, "time_ns", time_ns)
+    return reading
+
+
 def test_sqlite_store_refuses_a_time_it_cannot_hold_as_bad_data(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.db")
     try:
         with pytest.raises(StoreRejected, match="OverflowError"):
-            store.write([reading(time_ns=MAX_NS + 1)])
+            store.write([unchecked(reading(), MAX_NS + 1)])
         store.write([reading()])  # the store itself is fine
     finally:
         store.close()
@@ -94,11 +101,11 @@ def test_out_of_range_reading_from_the_spool_is_dead_lettered_not_a_stall(
     try:
         service.spool.append(SpooledBatch(
             [SourceMessage("t/far", b"far", T0), SourceMessage("t/ok", b"ok", T0)],
-            [reading("far", MAX_NS + 1), reading("ok")], [0, 1]))
+            [unchecked(reading("far"), MAX_NS + 1), reading("ok")], [0, 1]))
         service.drainer.start()
         wait_for(service.spool.is_empty)
         [letter] = service.deadletters.newest()
-        assert letter.topic == "t/far" and "OverflowError" in letter.reason
+        assert letter.topic == "t/far" and "storable range" in letter.reason
         assert store.counts(0, MAX_NS, SITE) == {reading("ok").key: 1}
         assert service.drainer.restarts == 0
     finally:
