@@ -26,7 +26,8 @@ def aria(**attributes: str) -> Any:
     return {f"aria-{name}": value for name, value in attributes.items()}
 
 STATUS_ICON = {Status.OK: "●", Status.LATE: "◐", Status.SILENT: "○",
-               Status.IMPLAUSIBLE: "▲", Status.UNREGISTERED: "?"}
+               Status.IMPLAUSIBLE: "▲", Status.STUCK: "▬", Status.INCOMPLETE: "◔",
+               Status.LOW_BATTERY: "▼", Status.UNREGISTERED: "?"}
 
 
 def page_head(title: str, intro: str | None = None, *controls: Any) -> html.Div:

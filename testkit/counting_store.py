@@ -32,10 +32,11 @@ class CountingStore:
         self.inner.write(readings)
 
     def latest(
-        self, site: str | None = None, since_ns: int | None = None
+        self, site: str | None = None, since_ns: int | None = None,
+        until_ns: int | None = None,
     ) -> dict[SeriesKey, Reading]:
         self._count()
-        return self.inner.latest(site, since_ns)
+        return self.inner.latest(site, since_ns, until_ns)
 
     def aggregate(
         self,

@@ -205,6 +205,9 @@ def test_latest_filters_by_site_and_age(store: Store) -> None:
     ])
     assert [r.value for r in store.latest(site="a").values()] == [800.0]
     assert set(store.latest(since_ns=T0 + MIN)) == {SeriesKey("a", "x", Quantity.CO2)}
+    # as the store was just before the second reading (the alert preview looks back so)
+    assert [r.value for r in store.latest(site="a", until_ns=T0 + HOUR).values()] == [400.0]
+    assert store.latest(since_ns=T0 + MIN, until_ns=T0 + HOUR) == {}
 
 
 def test_reading_rejects_what_no_store_can_keep() -> None:

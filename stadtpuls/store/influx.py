@@ -106,9 +106,10 @@ class InfluxStore:
     # -- reads ----------------------------------------------------------------------------
 
     def latest(
-        self, site: str | None = None, since_ns: int | None = None
+        self, site: str | None = None, since_ns: int | None = None,
+        until_ns: int | None = None,
     ) -> dict[SeriesKey, Reading]:
-        where, params = _where(site=site, start_ns=since_ns)
+        where, params = _where(site=site, start_ns=since_ns, end_ns=until_ns)
         q = (f'SELECT last("value") AS "value", "implausible", "unregistered" '
              f"FROM /^({_MEASUREMENTS})$/ {where} GROUP BY \"site\", \"sensor\"")
         out: dict[SeriesKey, Reading] = {}

@@ -56,9 +56,14 @@ class StoreReader(Protocol):
     """
 
     def latest(
-        self, site: str | None = None, since_ns: int | None = None
+        self, site: str | None = None, since_ns: int | None = None,
+        until_ns: int | None = None,
     ) -> dict[SeriesKey, Reading]:
-        """The newest reading of every series (of one site, not older than `since_ns`)."""
+        """The newest reading of every series (of one site, in [since_ns, until_ns)).
+
+        `until_ns` lets the alert evaluator and its preview look at the store as it was at
+        a past instant.
+        """
         ...
 
     def aggregate(

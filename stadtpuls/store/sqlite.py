@@ -106,9 +106,10 @@ class SQLiteStore:
             raise StoreRejected(f"SQLite store {self.path} refused the batch: {exc}") from None
 
     def latest(
-        self, site: str | None = None, since_ns: int | None = None
+        self, site: str | None = None, since_ns: int | None = None,
+        until_ns: int | None = None,
     ) -> dict[SeriesKey, Reading]:
-        where, params = _filters(site=site, start_ns=since_ns)
+        where, params = _filters(site=site, start_ns=since_ns, end_ns=until_ns)
         # SQLite documents that bare columns in a MAX() aggregate query come from the row
         # holding the maximum, which is exactly "the newest reading per series".
         sql = (
