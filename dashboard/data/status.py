@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from dashboard.data.cache import CachedStore, bucket_end
 from dashboard.data.source import DataSource
 from stadtpuls.catalogue import Sensor
-from stadtpuls.health import SEVERITY, Health, HealthLimits
+from stadtpuls.health import SEVERITY, Health
 from stadtpuls.health_inputs import DEVICE_QUANTITIES, gather
 from stadtpuls.pipeline import PIPELINE_SITE
 from stadtpuls.reading import Reading, SeriesKey
@@ -102,7 +102,7 @@ def sensor_states(
         latest = {**{k: older[k] for k in missing if k in older}, **latest}
     healths = gather(_Windows(source.reader), source.catalogue, latest, now_ns=now,
                      window_end_ns=bucket_end(now, _WINDOW_BUCKET_S),
-                     limits_for=lambda _site, _sensor: HealthLimits(), site=site)
+                     limits_for=source.catalogue.alerts.limits_for, site=site)
 
     states: list[SensorState] = []
     attached: set[SeriesKey] = set()
