@@ -21,6 +21,7 @@ from stadtpuls.reading import Reading
 from stadtpuls.store.protocol import StoreWriter
 from stadtpuls.timebase import NS_PER_S, to_ns
 from stadtpuls.units import Quantity
+from testkit.process import free_port
 
 SITE = "rathaus"
 CO2 = "saal_co2"
@@ -115,7 +116,7 @@ class SmtpServer:
 
     USER, PASSWORD = "stadtpuls", "s3cret"
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, port: int = 0) -> None:
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -127,9 +128,9 @@ class SmtpServer:
 
         class Handler:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-                from email import message_from_bytes
+                from email import message_from_bytes, policy
 
-                mailbox.messages.append(message_from_bytes(envelope.content))
+                mailbox.messages.append(message_from_bytes(envelope.content, policy=policy.default))
                 mailbox.tls.append(session.ssl is not None)
                 return "250 OK"
 
@@ -141,14 +142,17 @@ class SmtpServer:
                 mailbox.logins.append(data.login.decode())
             return AuthResult(success=ok)
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=0,
+        self.port = port or free_port()  # aiosmtpd cannot start on port 0
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port,
                                      tls_context=context, require_starttls=True,
                                      authenticator=authenticate, auth_required=True)
         self.controller.start()
-        self.port = int(self.controller.server.sockets[0].getsockname()[1])
+        self.running = True
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.running:  # a test may stop it early (server down)
+            self.controller.stop()
+            self.running = False
 
 
 class WebhookReceiver:
