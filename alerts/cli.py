@@ -60,6 +60,21 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                             "and sent", parents=[common])
     outbox.add_argument("--unsent", action="store_true", help="only those not yet sent")
     outbox.add_argument("--limit", type=int, default=50)
+    preview = sub.add_parser("preview", help="what the rules would have fired over stored "
+                             "(or simulated) data; sends nothing")
+    add_store_arguments(preview)
+    add_catalogue_argument(preview)
+    preview.add_argument("--days", type=float, default=7.0, help="look back this many days "
+                         "(default 7)")
+    preview.add_argument("--end", help="ISO time with offset the range ends at; default now")
+    preview.add_argument("--step", type=float, default=300.0,
+                         help="seconds between evaluation rounds (default 300)")
+    preview.add_argument("--rule", help="only this rule (e.g. stuck, no_data, threshold)")
+    preview.add_argument("--simulate", action="store_true", help="evaluate simulated data "
+                         "(in-process simulators, a temporary store) instead of the store")
+    preview.add_argument("--faults", help="fault plan for --simulate (see stadtpuls simulate "
+                         "--help), e.g. stuck:room_sitzungssaal_co2@+2d/6h")
+    preview.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
 
 
 def _fail(message: str) -> int:
@@ -82,9 +97,11 @@ def _when(ns: int | None) -> str:
 def run(args: argparse.Namespace) -> int:
     from alerts.state import AlertState
 
+    command = args.alerts_command
+    if command == "preview":
+        return _preview(args)
     state = AlertState(Path(args.data_dir) / STATE_FILE)
     now = int(time.time() * NS_PER_S)
-    command = args.alerts_command
     if command == "run":
         return _run(args, state)
     if command == "list":
@@ -145,4 +162,44 @@ def _run(args: argparse.Namespace, state: object) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     service.run()
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    import tempfile
+    from datetime import UTC, timedelta
+
+    from alerts.preview import preview, simulate_into
+    from stadtpuls.catalogue import CatalogueError, load_catalogue
+    from stadtpuls.store.protocol import Store
+    from stadtpuls.store.sqlite import SQLiteStore
+
+    try:
+        catalogue = load_catalogue(catalogue_path(args))
+        end = (datetime.fromtimestamp(_ns(args.end) / NS_PER_S, UTC) if args.end
+               else datetime.now(UTC))
+    except (CatalogueError, ValueError) as exc:
+        return _fail(str(exc))
+    start = end - timedelta(days=args.days)
+    store: Store
+    with tempfile.TemporaryDirectory(prefix="stadtpuls-preview-") as tmp:
+        if args.simulate:
+            store = SQLiteStore(Path(tmp) / "simulated.db")
+            injected = simulate_into(store, catalogue, start, end, args.faults, args.seed)
+            for kind, site, sensor, time_ns in injected:
+                print(f"injected {kind:<12} {site}/{sensor} at {_when(time_ns)}")
+        else:
+            try:
+                store = open_store(store_settings(args))
+            except SettingsError as exc:
+                return _fail(str(exc))
+        episodes = preview(store, catalogue, start, end, timedelta(seconds=args.step),
+                           args.rule)
+        store.close()
+    for e in episodes:
+        until = _when(e.resolved_ns) if e.resolved_ns else "still firing"
+        print(f"fired    {e.rule:<22} {e.site}/{e.sensor} {e.severity} "
+              f"{_when(e.fired_ns)} until {until}")
+    print(f"{len(episodes)} alerts from {start.isoformat(timespec='minutes')} to "
+          f"{end.isoformat(timespec='minutes')}")
     return 0

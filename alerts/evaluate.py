@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from alerts.conditions import (
@@ -32,14 +33,44 @@ from alerts.state import AlertRow, AlertState, Silence
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.health_inputs import gather
 from stadtpuls.pipeline import PIPELINE_SITE, PipelineFigure, split_pipeline_sensor
+from stadtpuls.reading import SeriesKey
 from stadtpuls.store.errors import StoreUnavailable
-from stadtpuls.store.protocol import StoreReader
+from stadtpuls.store.protocol import Aggregate, StoreReader, WindowSeries
 from stadtpuls.timebase import NS_PER_S
 
 log = logging.getLogger(__name__)
 
-LOOKBACK_NS = 2 * 86_400 * NS_PER_S
-"""How far back the newest reading is looked for; older counts as never seen (no data)."""
+LOOKBACK_MIN_S = 3_600.0
+"""The newest reading is looked for this far back, or three of the slowest sensor's
+intervals if that is longer; older counts as never seen (no data either way). Short, because
+this is the query every round pays for."""
+COUNTS_BUCKET_NS = 3_600 * NS_PER_S
+"""Completeness counts (24 h windows, the costliest query) are refreshed hourly, not every
+round: an hour more or less changes a day's share by 4 % at most."""
+
+
+class _RoundReader:
+    """The evaluator's view of the store for `gather`: completeness counts cached per bucket."""
+
+    def __init__(self, reader: StoreReader) -> None:
+        self.reader = reader
+        self._counts: dict[tuple[int, int, str | None], dict[SeriesKey, int]] = {}
+
+    def aggregate(self, series: Iterable[SeriesKey], start_ns: int, end_ns: int,
+                  window_ns: int, aggregates: Sequence[Aggregate], *,
+                  offset_ns: int = 0) -> dict[SeriesKey, WindowSeries]:
+        return self.reader.aggregate(series, start_ns, end_ns, window_ns, aggregates,
+                                     offset_ns=offset_ns)
+
+    def counts(self, start_ns: int, end_ns: int,
+               site: str | None = None) -> dict[SeriesKey, int]:
+        length, end = end_ns - start_ns, end_ns - end_ns % COUNTS_BUCKET_NS
+        key = (length, end, site)
+        found = self._counts.get(key)
+        if found is None:
+            found = self.reader.counts(end - length, end, site)
+            self._counts = {key: found}  # keep one: rounds move forward
+        return found
 
 
 @dataclass
@@ -57,14 +88,17 @@ class Evaluator:
         self.catalogue = catalogue
         self.state = state
         self.dashboard_url = dashboard_url
+        self._reader = _RoundReader(reader)
+        slowest = max((s.interval_s for _, s in catalogue.sensors()), default=60.0)
+        self.lookback_ns = int(max(LOOKBACK_MIN_S, 3 * slowest) * NS_PER_S)
 
     def conditions(self, now_ns: int) -> tuple[list[Condition], bool]:
         """Every rule's condition at `now_ns`, and whether the store answered."""
         rules = self.catalogue.alerts
         end = now_ns + 1  # a reading stamped exactly `now` counts
         try:
-            latest = self.reader.latest(None, now_ns - LOOKBACK_NS, end)
-            healths = gather(self.reader, self.catalogue, latest, now_ns=now_ns,
+            latest = self.reader.latest(None, now_ns - self.lookback_ns, end)
+            healths = gather(self._reader, self.catalogue, latest, now_ns=now_ns,
                              window_end_ns=end, limits_for=rules.limits_for)
             spool_then = self._spool_depths(now_ns - int(rules.pipeline.spool_growing.for_s
                                                          * NS_PER_S))
@@ -82,7 +116,7 @@ class Evaluator:
         return out, True
 
     def _spool_depths(self, at_ns: int) -> dict[str, float]:
-        then = self.reader.latest(PIPELINE_SITE, at_ns - LOOKBACK_NS, at_ns)
+        then = self.reader.latest(PIPELINE_SITE, at_ns - self.lookback_ns, at_ns)
         out: dict[str, float] = {}
         for key, reading in then.items():
             parts = split_pipeline_sensor(key.sensor)

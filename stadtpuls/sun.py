@@ -1,24 +1,34 @@
 """Is the sun below the horizon at a site? For the health rule "PV at night is not stuck".
 
 pvlib's solar position (NREL SPA, numpy) for the site's reference point. `import pvlib` takes
-about a second, so it happens on first use, never at import; answers are cached per site and
+about a second, so it happens on first use, never at import. Answers are cached per site and
 5-minute slot, because an evaluation round asks the same question for every PV sensor of a
-site and sunrise does not care about minutes.
+site and sunrise does not care about minutes; `prime` fills a whole range in one pvlib call
+(the alert preview walks through a week).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 
 from stadtpuls.timebase import NS_PER_S
 
-_SLOT_NS = 300 * NS_PER_S
+SLOT_NS = 300 * NS_PER_S
 HORIZON_DEG = 0.0
+_MAX_CACHED = 200_000
+
+_cache: dict[tuple[float, float, float, int], float] = {}
+_lock = threading.Lock()
 
 
 def sun_down(lat: float, lon: float, altitude_m: float, time_ns: int) -> bool:
     """True when the sun's apparent elevation at `time_ns` is below the horizon."""
-    return _elevation(lat, lon, altitude_m, time_ns // _SLOT_NS) < HORIZON_DEG
+    slot = time_ns // SLOT_NS
+    elevation = _cache.get((lat, lon, altitude_m, slot))
+    if elevation is None:
+        prime(lat, lon, altitude_m, slot * SLOT_NS, (slot + 1) * SLOT_NS)
+        elevation = _cache[(lat, lon, altitude_m, slot)]
+    return elevation < HORIZON_DEG
 
 
 def sun_down_during(lat: float, lon: float, altitude_m: float, start_ns: int,
@@ -32,12 +42,18 @@ def sun_down_during(lat: float, lon: float, altitude_m: float, start_ns: int,
             or sun_down(lat, lon, altitude_m, end_ns))
 
 
-@lru_cache(maxsize=65_536)
-def _elevation(lat: float, lon: float, altitude_m: float, slot: int) -> float:
+def prime(lat: float, lon: float, altitude_m: float, start_ns: int, end_ns: int) -> None:
+    """Compute every 5-minute slot in [start_ns, end_ns] at once."""
     import pandas as pd
     import pvlib
 
-    when = pd.DatetimeIndex([pd.Timestamp(slot * _SLOT_NS, unit="ns", tz="UTC")])
+    slots = range(start_ns // SLOT_NS, end_ns // SLOT_NS + 1)
+    when = pd.DatetimeIndex(pd.to_datetime([s * SLOT_NS for s in slots], unit="ns", utc=True))
     position = pvlib.solarposition.get_solarposition(when, lat, lon, altitude=altitude_m,
                                                      method="nrel_numpy")
-    return float(position["apparent_elevation"].iloc[0])
+    elevations = position["apparent_elevation"].to_numpy(dtype=float).tolist()
+    with _lock:
+        if len(_cache) > _MAX_CACHED:
+            _cache.clear()
+        for slot, elevation in zip(slots, elevations, strict=True):
+            _cache[(lat, lon, altitude_m, slot)] = elevation
