@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from stadtpuls.sqlite_threads import ThreadConnections
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -156,22 +157,18 @@ class AlertState:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._conns = ThreadConnections(self._open)
         self._conn().executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            # autocommit mode: transactions are opened explicitly (BEGIN IMMEDIATE) below
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
-                                   check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+        return self._conns.get()
+
+    def _open(self) -> sqlite3.Connection:
+        # autocommit mode: transactions are opened explicitly (BEGIN IMMEDIATE) below
+        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
         return conn
 
     @contextmanager
@@ -300,11 +297,7 @@ class AlertState:
         return int(unsent), int(failing)
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._conns.close()
 
 
 def _outbox(row: tuple[Any, ...]) -> OutboxRow:
