@@ -13,6 +13,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from stadtpuls.settings import (
     SettingsError,
@@ -27,6 +28,9 @@ from stadtpuls.settings import (
     store_settings,
 )
 from stadtpuls.timebase import NS_PER_S
+
+if TYPE_CHECKING:
+    from alerts.state import AlertState
 
 STATE_FILE = "alerts.db"
 
@@ -139,12 +143,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace, state: object) -> int:
+def _run(args: argparse.Namespace, state: AlertState) -> int:
     from alerts.service import AlertService
-    from alerts.state import AlertState
     from stadtpuls.catalogue import CatalogueError, load_catalogue
 
-    assert isinstance(state, AlertState)  # built by run() above
     try:
         settings = alert_settings(args)
         logging.basicConfig(level=log_level(args),

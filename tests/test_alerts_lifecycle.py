@@ -170,3 +170,73 @@ def test_restart_and_replicas_send_nothing_twice(tmp_path: Path) -> None:
     assert errors == []
     assert _outbox(replicas[0]) == [("no_data", CO2, "firing")]
     assert len(replicas[0].state.alerts()) == 1
+
+
+def test_pipeline_rules_store_unreachable_ingest_quiet_spool_growing(tmp_path: Path) -> None:
+    from stadtpuls.pipeline import PIPELINE_SITE, PipelineFigure, pipeline_sensor
+    from stadtpuls.reading import Reading
+    from stadtpuls.store.influx import InfluxStore
+    from stadtpuls.units import Quantity
+    from testkit.process import free_port
+
+    store, ev = _setup(tmp_path, {"pipeline": {"store_unreachable": {"for": "2m"},
+                                               "spool_growing": {"for": "10m"},
+                                               "ingest_not_reporting": {"for": "5m"}}})
+    feed(store, PV, NOON - timedelta(hours=25), NOON + timedelta(hours=2), lambda i: 9e3 + i % 5)
+    feed(store, CO2, NOON - timedelta(hours=25), NOON + timedelta(hours=2), healthy)
+    # ingest-a reports until 12:30 with a spool that grows from 12:10; ingest-b keeps reporting
+    figures = []
+    for minute in range(0, 90):
+        t = to_ns(NOON + timedelta(minutes=minute))
+        for client in ("ingest-a", "ingest-b"):
+            if client == "ingest-a" and minute >= 30:
+                continue
+            depth = float(max(0, minute - 10) * 100) if client == "ingest-a" else 0.0
+            figures.append(Reading(PIPELINE_SITE, pipeline_sensor(client,
+                                   PipelineFigure.SPOOL_DEPTH), Quantity.COUNT, t, depth))
+    store.write(figures)
+    fired: list[tuple[str, str]] = []
+    for now in rounds(NOON + timedelta(minutes=1), NOON + timedelta(minutes=60), step_s=60):
+        fired += [(r.rule, r.sensor) for s, r in ev.round(now).transitions if s == "firing"]
+    assert fired == [("spool_growing", "ingest-a"), ("ingest_not_reporting", "ingest-a")]
+
+    # the same evaluator state, now with a store that does not answer (nothing listens)
+    down = Evaluator(InfluxStore(f"http://127.0.0.1:{free_port()}", "x"), ev.catalogue,
+                     ev.state)
+    states = [(s, r.rule) for now in rounds(NOON + timedelta(minutes=60),
+                                            NOON + timedelta(minutes=64), step_s=60)
+              for s, r in down.round(now).transitions]
+    assert states == [("pending", "store_unreachable"), ("firing", "store_unreachable")]
+    # while the store is down, the other alerts keep their state (nothing resolves blindly);
+    # the spool alert resolved when ingest-a went quiet: its depth is no longer known to grow
+    assert {r.rule for r in ev.state.alerts() if r.state == "firing"} == {
+        "ingest_not_reporting", "store_unreachable"}
+    assert [r.state for r in ev.state.alerts() if r.rule == "spool_growing"] == ["resolved"]
+
+
+def test_ack_and_silence_from_the_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    store, ev = _setup(tmp_path, {})
+    feed(store, PV, NOON - timedelta(hours=25), NOON + timedelta(hours=1), lambda i: 9e3 + i % 5)
+    feed(store, CO2, NOON - timedelta(hours=25), NOON, healthy)
+    ev.round(to_ns(NOON + timedelta(minutes=5)))
+    alert = ev.state.alerts()[0]
+
+    def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "stadtpuls.cli", "alerts", *argv,
+                               "--data-dir", str(tmp_path)], capture_output=True, text=True,
+                              timeout=60, check=False)
+
+    assert cli("ack", str(alert.id), "--by", "maria", "--comment", "on it").returncode == 0
+    assert "ack maria" in cli("list").stdout
+    assert cli("ack", "999", "--by", "x").returncode == 2
+    done = cli("silence", "--site", SITE, "--from", "2025-06-11T12:00:00+02:00",
+               "--until", "2025-06-11T15:00:00+02:00", "--by", "tom")
+    assert done.returncode == 0, done.stderr
+    [silence] = ev.state.silences(to_ns(NOON))
+    assert (silence.site, silence.sensor, silence.by) == (SITE, None, "tom")
+    assert (silence.from_ns, silence.until_ns) == (to_ns(NOON), to_ns(NOON + timedelta(hours=3)))
+    assert cli("silence", "--sensor", CO2, "--until", "2025-06-11T15:00:00+02:00",
+               "--by", "tom").returncode == 2
