@@ -30,13 +30,19 @@ TEXT: _T = _pairs(
     status__late=("verspätet", "late"),
     status__silent=("stumm", "silent"),
     status__implausible=("unplausibel", "implausible"),
+    status__stuck=("hängt", "stuck"),
+    status__incomplete=("lückenhaft", "incomplete"),
+    status__low_battery=("Batterie schwach", "low battery"),
     status__unregistered=("nicht registriert", "unregistered"),
     status__help=("OK: meldet im erwarteten Takt · verspätet: Messwert überfällig · stumm: "
-                  "mehr als das 1,6-Fache des Intervalls ohne Messwert · unplausibel: letzter "
-                  "Wert außerhalb des plausiblen Bereichs",
+                  "mehr als das 1,6-Fache des Intervalls ohne Messwert · hängt: Wert seit "
+                  "Stunden unverändert · unplausibel: letzter Wert außerhalb des plausiblen "
+                  "Bereichs · lückenhaft: unter 80 % der erwarteten Messwerte in 24 h · "
+                  "Batterie schwach: unter 20 %",
                   "OK: reporting on schedule · late: reading overdue · silent: no reading "
-                  "for more than 1.6 intervals · implausible: last value outside the "
-                  "plausible range"),
+                  "for more than 1.6 intervals · stuck: value unchanged for hours · "
+                  "implausible: last value outside the plausible range · incomplete: below "
+                  "80 % of the expected readings in 24 h · low battery: below 20 %"),
     # relative times
     time__never=("nie", "never"),
     time__just_now=("gerade eben", "just now"),

@@ -6,7 +6,6 @@ import functools
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, unquote
 
 from dash import dcc, html, no_update
 
@@ -16,6 +15,10 @@ from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.data.status import SensorState, Status
 from dashboard.i18n import t
 from stadtpuls.catalogue import Sensor
+
+# Re-exported for the pages; the URL format's home is the core (alert messages link to it).
+from stadtpuls.links import parse_sensor_token as parse_sensor_token
+from stadtpuls.links import sensor_token as sensor_token
 from stadtpuls.store.errors import StoreError
 from stadtpuls.units import CANONICAL_UNIT, Quantity
 
@@ -27,7 +30,8 @@ def aria(**attributes: str) -> Any:
     return {f"aria-{name}": value for name, value in attributes.items()}
 
 STATUS_ICON = {Status.OK: "●", Status.LATE: "◐", Status.SILENT: "○",
-               Status.IMPLAUSIBLE: "▲", Status.UNREGISTERED: "?"}
+               Status.IMPLAUSIBLE: "▲", Status.STUCK: "▬", Status.INCOMPLETE: "◔",
+               Status.LOW_BATTERY: "▼", Status.UNREGISTERED: "?"}
 
 
 def page_head(title: str, intro: str | None = None, *controls: Any) -> html.Div:
@@ -98,25 +102,6 @@ def guarded(outputs: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return run
 
     return wrap
-
-
-def sensor_token(site: str, sensor: str, quantity: str | None = None) -> str:
-    """URL-safe id of a series: `site~sensor[~quantity]`, each part percent-encoded.
-
-    `~` is an unreserved URL character that catalogue ids cannot contain; in ids that do
-    (unregistered sensors can be called anything) it is encoded too, so splitting is exact.
-    """
-    parts = [site, sensor] + ([quantity] if quantity else [])
-    return "~".join(quote(p, safe="").replace("~", "%7E") for p in parts)
-
-
-def parse_sensor_token(token: str) -> tuple[str, str, str | None] | None:
-    parts = [unquote(p) for p in token.split("~")]
-    if len(parts) == 2 and all(parts):
-        return parts[0], parts[1], None
-    if len(parts) == 3 and all(parts):
-        return parts[0], parts[1], parts[2]
-    return None
 
 
 def sensor_href(state: SensorState) -> str:

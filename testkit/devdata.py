@@ -1,15 +1,14 @@
 """Fill a store straight from the simulators: for tests, screenshots and benches.
 
-This skips MQTT and the ingest on purpose (fast, deterministic); it marks readings outside a
-sensor's plausible range by the rule the ingest uses, so the dashboard sees the same data. The
-product never imports this module.
+This skips MQTT and the ingest on purpose (fast, deterministic); readings outside a sensor's
+plausible range are marked by the rule the ingest uses (`simulators.chunks`), so the dashboard
+sees the same data. The product never imports this module.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -24,14 +23,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("stadtpuls.devdata")
 
 _BATCH = 20_000
-
-
-def mark_plausibility(catalogue: Catalogue, readings: Iterable[Reading]) -> Iterator[Reading]:
-    """Set `implausible` on readings their sensor finds implausible, as the ingest does."""
-    rules = {(site, s.id): s.is_plausible for site, s in catalogue.sensors()}
-    for r in readings:
-        plausible = rules.get((r.site, r.sensor))
-        yield r if plausible is None or plausible(r.value) else replace(r, implausible=True)
 
 
 def write_all(store: StoreWriter, readings: Iterable[Reading], batch: int = _BATCH) -> int:
@@ -72,19 +63,11 @@ def simulate_into(
     chunk: timedelta = timedelta(days=7),
 ) -> dict[str, list[SiteSimulation]]:
     """Simulate each site over [start, end) in chunks and write every reading to `store`."""
-    from simulators.faults import FaultPlan
-    from simulators.generate import Carry, generate
+    from simulators.chunks import simulate_chunks
 
-    plan = FaultPlan.parse(faults).for_run(start, end)
     out: dict[str, list[SiteSimulation]] = {}
-    for site in sites or list(catalogue.sites):
-        carry = Carry()
-        lo = start
-        while lo < end:
-            hi = min(lo + chunk, end)
-            sim = generate(catalogue, site, lo, hi, step, seed, plan, carry)
-            carry = sim.carry
-            write_all(store, mark_plausibility(catalogue, sim.readings()))
-            out.setdefault(site, []).append(sim)
-            lo = hi
+    for site, sim, readings in simulate_chunks(catalogue, start, end, sites=sites, step=step,
+                                               seed=seed, faults=faults, chunk=chunk):
+        write_all(store, readings)
+        out.setdefault(site, []).append(sim)
     return out

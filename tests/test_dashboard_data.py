@@ -34,17 +34,12 @@ from dashboard.data.overview import overview
 from dashboard.data.performance import performance
 from dashboard.data.pipeline import pipeline
 from dashboard.data.source import DashboardSettings, DataSource
-from dashboard.data.status import (
-    SILENT_FACTOR,
-    Status,
-    classify,
-    grace_s,
-    sensor_states,
-)
+from dashboard.data.status import Status, sensor_states
 from dashboard.i18n_text import TEXT
 from dashboard.ui import parse_sensor_token, sensor_token
 from simulators.generate import SiteSimulation
 from stadtpuls.catalogue import Catalogue, Role, load_catalogue
+from stadtpuls.health import SILENT_FACTOR, Health, HealthLimits, assess, grace_s
 from stadtpuls.pipeline import PIPELINE_SITE
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.influx import InfluxStore
@@ -82,7 +77,15 @@ def catalogue() -> Catalogue:
 
 
 @pytest.mark.parametrize("interval", [5.0, 60.0, 300.0, 900.0])
-def test_status_thresholds(interval: float) -> None:
+def test_status_thresholds(interval: float, catalogue: Catalogue) -> None:
+    sensor = next(s for _, s in catalogue.sensors()).model_copy(update={"interval_s": interval})
+
+    def classify(age_s: float | None, interval_s: float, implausible: bool = False) -> Health:
+        assert interval_s == sensor.interval_s
+        return assess(sensor, age_s=age_s, implausible=implausible, stats=None,
+                      completeness_value=None, battery=None, sun_down=False,
+                      limits=HealthLimits())
+
     grace = grace_s(interval)
     assert classify(0.0, interval) is Status.OK
     assert classify(interval * 1.2, interval) is Status.OK

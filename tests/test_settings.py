@@ -152,7 +152,7 @@ def test_bad_ingest_environment_names_the_variable(
 
 
 _ROOT = Path(__file__).resolve().parents[1]
-_PRODUCT = ("stadtpuls", "ingest", "dashboard", "simulators", "demo")
+_PRODUCT = ("stadtpuls", "ingest", "dashboard", "simulators", "demo", "alerts")
 
 
 def test_only_the_settings_module_reads_stadtpuls_variables() -> None:

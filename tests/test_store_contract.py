@@ -209,6 +209,7 @@ def test_latest_filters_by_site_and_age(store: Store) -> None:
     # an upper bound (half-open): a reading dated later does not hide the one before it
     assert [r.value for r in store.latest(site="a", until_ns=T0 + HOUR).values()] == [400.0]
     assert store.latest(site="a", until_ns=T0) == {}
+    assert store.latest(since_ns=T0 + MIN, until_ns=T0 + HOUR) == {}
 
 
 @pytest.mark.integration

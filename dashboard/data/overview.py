@@ -26,7 +26,8 @@ from stadtpuls.timebase import NS_PER_S
 from stadtpuls.units import CANONICAL_UNIT
 
 MAX_HEADLINES = 6
-_LIVE = (Status.OK, Status.LATE, Status.IMPLAUSIBLE)
+# Statuses whose newest value is worth a headline (a stuck value is not live).
+_LIVE = (Status.OK, Status.LATE, Status.IMPLAUSIBLE, Status.INCOMPLETE, Status.LOW_BATTERY)
 
 
 @dataclass(frozen=True)

@@ -1,38 +1,29 @@
-"""Sensor health: ok / late / silent / implausible, from the last reading and `interval_s`.
+"""Sensor health on the dashboard: the core's derivation (`stadtpuls.health`) on cached data.
 
-Thresholds (age = now − time of the newest reading, I = the sensor's `interval_s`,
-G = min(5 s, 0.1·I), a grace for transport and batching delays):
-
-- ok:          age ≤ 1.25·I + G
-- late:        1.25·I + G < age ≤ 1.6·I + G   (the next reading is overdue)
-- silent:      age > 1.6·I + G, or no reading at all
-- implausible: the newest reading is marked implausible and the sensor is not late/silent
-
-A reading that is one interval overdue is unusual but not yet alarming; missing the next
-one by 60 % of an interval means it did not come. Silent at 1.6·I (not 2·I) leaves room for
-the page refresh and cache bucket, so a sensor that stops shows as silent within 2·I of its
-last reading. The newest reading is looked for in the last two days, then (cached for five
-minutes) in the whole store, so long-dead sensors still show when they were last seen;
-readings dated more than `FUTURE_SKEW_S` after now are left out of both.
+Statuses and their thresholds are documented in `stadtpuls/health.py` (ok, late, silent,
+stuck, implausible, incomplete, low battery) and dashboard/README.md; this module only feeds
+them from the dashboard's cache. The newest reading is looked for in the last two days, then
+(cached for five minutes) in the whole store, so long-dead sensors still show when they were
+last seen. Stuck and completeness use one MIN/MAX/COUNT aggregate and one COUNT query per
+minute for all sensors, shared by every viewer. Readings dated more than `FUTURE_SKEW_S`
+after now are left out: one dated further ahead would keep a dead sensor "ok" until its date.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
-from dashboard.data.cache import bucket_end
+from dashboard.data.cache import CachedStore, bucket_end
 from dashboard.data.source import DataSource
 from stadtpuls.catalogue import Sensor
+from stadtpuls.health import SEVERITY, Health
+from stadtpuls.health_inputs import DEVICE_QUANTITIES, gather
 from stadtpuls.pipeline import PIPELINE_SITE
 from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.store.protocol import Aggregate, WindowSeries
 from stadtpuls.timebase import NS_PER_S
 from stadtpuls.units import Quantity
-
-LATE_FACTOR = 1.25
-SILENT_FACTOR = 1.6
-GRACE_MAX_S = 5.0
-GRACE_FRACTION = 0.1
 
 _RECENT_S = 2 * 86_400
 # The ingest refuses readings more than 5 minutes ahead (--max-future-s, default 300 s); one
@@ -40,36 +31,11 @@ _RECENT_S = 2 * 86_400
 # would keep a dead sensor "ok" until its date.
 FUTURE_SKEW_S = 300
 _ALL_TIME_TTL_S = 300.0
-_COUNTS_BUCKET_S = 60.0
-_DEVICE_QUANTITIES = (Quantity.BATTERY, Quantity.RSSI, Quantity.SNR)
+_WINDOW_BUCKET_S = 60.0
 
-
-class Status(StrEnum):
-    OK = "ok"
-    LATE = "late"
-    SILENT = "silent"
-    IMPLAUSIBLE = "implausible"
-    UNREGISTERED = "unregistered"
-
-
-# Worst first: a map marker standing for several sensors shows the worst of them.
-SEVERITY = [Status.SILENT, Status.LATE, Status.IMPLAUSIBLE, Status.UNREGISTERED, Status.OK]
-
-
-def grace_s(interval_s: float) -> float:
-    return min(GRACE_MAX_S, GRACE_FRACTION * interval_s)
-
-
-def classify(age_s: float | None, interval_s: float, implausible: bool = False) -> Status:
-    """Status of a catalogued sensor whose newest reading is `age_s` old (None: never seen)."""
-    if age_s is None:
-        return Status.SILENT
-    grace = grace_s(interval_s)
-    if age_s > SILENT_FACTOR * interval_s + grace:
-        return Status.SILENT
-    if age_s > LATE_FACTOR * interval_s + grace:
-        return Status.LATE
-    return Status.IMPLAUSIBLE if implausible else Status.OK
+Status = Health
+"""The dashboard's name for the core's health status (one home: `stadtpuls.health`)."""
+__all__ = ["SEVERITY", "SensorState", "Status", "sensor_states", "status_counts"]
 
 
 @dataclass(frozen=True)
@@ -107,15 +73,31 @@ def _all_time_latest(source: DataSource) -> dict[SeriesKey, Reading]:
                                 until_ns=end + FUTURE_SKEW_S * NS_PER_S)
 
 
-def counts_24h(source: DataSource) -> dict[SeriesKey, int]:
-    end = bucket_end(source.now_ns(), _COUNTS_BUCKET_S)
-    return source.reader.counts(end - 86_400 * NS_PER_S, end, None, ttl_s=_COUNTS_BUCKET_S)
+class _Windows:
+    """The core's `WindowReader` on the dashboard cache: one minute per shared answer."""
+
+    def __init__(self, reader: CachedStore) -> None:
+        self.reader = reader
+
+    def aggregate(self, series: Iterable[SeriesKey], start_ns: int, end_ns: int,
+                  window_ns: int, aggregates: Sequence[Aggregate], *,
+                  offset_ns: int = 0) -> dict[SeriesKey, WindowSeries]:
+        return self.reader.aggregate(series, start_ns, end_ns, window_ns, aggregates,
+                                     ttl_s=_WINDOW_BUCKET_S, offset_ns=offset_ns)
+
+    def counts(self, start_ns: int, end_ns: int,
+               site: str | None = None) -> dict[SeriesKey, int]:
+        return self.reader.counts(start_ns, end_ns, site, ttl_s=_WINDOW_BUCKET_S)
 
 
 def sensor_states(
     source: DataSource, *, site: str | None = None, with_completeness: bool = True
 ) -> list[SensorState]:
-    """Every catalogued sensor (catalogue order), then every unregistered series seen."""
+    """Every catalogued sensor (catalogue order), then every unregistered series seen.
+
+    `with_completeness=False` only leaves the `completeness` figure out of the result; the
+    status always takes it into account (it costs one cached query a minute).
+    """
     now = source.now_ns()
     latest = latest_readings(source)
     catalogued = list(source.catalogue.sensors(site))
@@ -127,47 +109,35 @@ def sensor_states(
     if missing:
         older = _all_time_latest(source)
         latest = {**{k: older[k] for k in missing if k in older}, **latest}
-    counts = counts_24h(source) if with_completeness else {}
-
-    def age(reading: Reading | None) -> float | None:
-        return None if reading is None else max(0.0, (now - reading.time_ns) / NS_PER_S)
+    healths = gather(_Windows(source.reader), source.catalogue, latest, now_ns=now,
+                     window_end_ns=bucket_end(now, _WINDOW_BUCKET_S),
+                     limits_for=source.catalogue.alerts.limits_for, site=site)
 
     states: list[SensorState] = []
     attached: set[SeriesKey] = set()
-    for site_id, sensor in catalogued:
-        key = SeriesKey(site_id, sensor.id, sensor.quantity)
-        last = latest.get(key)
-        device_values: dict[Quantity, float] = {}
-        for owner in (sensor.id, sensor.device):
-            for q in _DEVICE_QUANTITIES:
-                extra = latest.get(SeriesKey(site_id, owner, q)) if owner else None
-                if extra is not None:
-                    device_values.setdefault(q, extra.value)
-                    attached.add(extra.key)
-        completeness = None
-        if with_completeness:
-            expected = 86_400 / sensor.interval_s
-            completeness = counts.get(key, 0) / expected
+    for h in healths:
+        for owner in (h.sensor.id, h.sensor.device):
+            for q in DEVICE_QUANTITIES:
+                if owner and SeriesKey(h.site, owner, q) in latest:
+                    attached.add(SeriesKey(h.site, owner, q))
         states.append(SensorState(
-            site_id, sensor.id, sensor.quantity, sensor, last, age(last),
-            classify(age(last), sensor.interval_s, bool(last and last.implausible)),
-            completeness, device_values.get(Quantity.BATTERY), device_values.get(Quantity.RSSI),
+            h.site, h.sensor.id, h.sensor.quantity, h.sensor, h.last, h.age_s, h.status,
+            h.completeness if with_completeness else None, h.battery, h.rssi,
         ))
     known = {s.key for s in states} | attached
     for key in sorted(latest):
         if key in known or key.site == PIPELINE_SITE or (site and key.site != site):
             continue
         last = latest[key]
-        states.append(SensorState(key.site, key.sensor, key.quantity, None, last, age(last),
+        age = max(0.0, (now - last.time_ns) / NS_PER_S)
+        states.append(SensorState(key.site, key.sensor, key.quantity, None, last, age,
                                   Status.UNREGISTERED, None))
     return states
 
 
 def status_counts(states: list[SensorState]) -> dict[Status, int]:
     """Catalogued sensors per status (unregistered ones are not counted)."""
-    counts = dict.fromkeys(
-        (Status.OK, Status.LATE, Status.SILENT, Status.IMPLAUSIBLE), 0
-    )
+    counts: dict[Status, int] = {s: 0 for s in SEVERITY if s is not Status.UNREGISTERED}
     for state in states:
         if state.status in counts:
             counts[state.status] += 1

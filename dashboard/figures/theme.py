@@ -33,6 +33,9 @@ STATUS_COLOUR = {
     Status.LATE: "#d08700",
     Status.SILENT: "#c0392b",
     Status.IMPLAUSIBLE: "#7d3c98",
+    Status.STUCK: "#8a4b08",
+    Status.INCOMPLETE: "#0072b2",
+    Status.LOW_BATTERY: "#9c6d00",
     Status.UNREGISTERED: "#6b7785",
 }
 STATUS_SYMBOL = {
@@ -40,6 +43,9 @@ STATUS_SYMBOL = {
     Status.LATE: "diamond",
     Status.SILENT: "x",
     Status.IMPLAUSIBLE: "triangle-up",
+    Status.STUCK: "line-ew-open",
+    Status.INCOMPLETE: "circle-open-dot",
+    Status.LOW_BATTERY: "triangle-down",
     Status.UNREGISTERED: "square",
 }
 

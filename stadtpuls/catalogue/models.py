@@ -16,6 +16,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from stadtpuls.catalogue.alerts import AlertConfig
 from stadtpuls.topics import sensor_topic
 from stadtpuls.units import Quantity, UnitError, converter
 
@@ -233,6 +234,13 @@ class Site(_Model):
 class Catalogue(_Model):
     version: Literal[1] = Field(description="Catalogue format version.")
     sites: dict[Identifier, Site] = Field(min_length=1, description="Sites by id.")
+    alerts: AlertConfig = Field(default_factory=AlertConfig,
+                                description="Alert rules, recipients and routing.")
+
+    @model_validator(mode="after")
+    def _alert_references(self) -> Self:
+        self.alerts.check_references({k: {s.id for s in v.sensors} for k, v in self.sites.items()})
+        return self
 
     def sensors(self, site: str | None = None) -> Iterator[tuple[str, Sensor]]:
         """(site id, sensor) pairs, in catalogue order, optionally of one site."""

@@ -59,8 +59,11 @@ class StoreReader(Protocol):
         self, site: str | None = None, since_ns: int | None = None,
         until_ns: int | None = None,
     ) -> dict[SeriesKey, Reading]:
-        """The newest reading of every series (of one site, not older than `since_ns`,
-        before `until_ns`: a reading dated in the future must not hide the current one)."""
+        """The newest reading of every series (of one site, in [since_ns, until_ns)).
+
+        `until_ns` keeps a reading dated in the future from hiding the current one, and lets
+        the alert evaluator and its preview look at the store as it was at a past instant.
+        """
         ...
 
     def aggregate(

@@ -8,12 +8,12 @@ dashboard requests from a pool of them.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.sqlite_threads import ThreadConnections
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
 from stadtpuls.store.protocol import Aggregate, WindowSeries
 from stadtpuls.units import Quantity
@@ -61,33 +61,28 @@ class SQLiteStore:
     def __init__(self, path: str | Path, *, timeout_s: float = 10.0) -> None:
         self.path = str(path)
         self._timeout_s = timeout_s
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._conns = ThreadConnections(self._open)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         with self._conn() as conn:
             conn.executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = sqlite3.connect(self.path, timeout=self._timeout_s,
-                                       check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                # FULL: the ingest acks a message once this commit returns, so the commit
-                # must survive a power cut too, not only a process crash (NORMAL in WAL mode
-                # can lose the last transactions then).
-                conn.execute("PRAGMA synchronous=FULL")
-            except sqlite3.Error as exc:
-                raise StoreUnavailable(
-                    f"cannot open SQLite store {self.path}: {exc}; check the path and its "
-                    "permissions"
-                ) from None
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+        return self._conns.get()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, timeout=self._timeout_s, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: the ingest acks a message once this commit returns, so the commit must
+            # survive a power cut too, not only a process crash (NORMAL in WAL mode can lose
+            # the last transactions then).
+            conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(
+                f"cannot open SQLite store {self.path}: {exc}; check the path and its "
+                "permissions"
+            ) from None
         return conn
 
     def write(self, readings: Sequence[Reading]) -> None:
@@ -192,11 +187,7 @@ class SQLiteStore:
             raise StoreUnavailable(f"SQLite store {self.path} cannot be read: {exc}") from None
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._conns.close()
 
 
 def _filters(

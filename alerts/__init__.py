@@ -1,0 +1,1 @@
+"""Alerts: rule evaluation on a schedule, alert state, notifications (docs/operations.md)."""
