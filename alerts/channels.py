@@ -118,7 +118,7 @@ class WebhookChannel:
             "Content-Type": "application/json", TIMESTAMP_HEADER: stamp,
             SIGNATURE_HEADER: sign(self.secret, stamp, body)})
         try:
-            # the URL is an operator setting (http/https checked in stadtpuls/settings.py)
+            # the URL is an operator setting (http/https checked in stadtpuls/settings/alerts.py)
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # nosec B310
                 status = response.status
         except urllib.error.HTTPError as exc:

@@ -15,6 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from stadtpuls.settings._resolve import SettingsError as SettingsError
+from stadtpuls.settings._resolve import pick, pick_int, secret
+from stadtpuls.settings.alerts import SMTP_SECURITY as SMTP_SECURITY
+from stadtpuls.settings.alerts import AlertSettings as AlertSettings
+from stadtpuls.settings.alerts import SmtpSettings as SmtpSettings
+from stadtpuls.settings.alerts import add_alert_arguments as add_alert_arguments
+from stadtpuls.settings.alerts import alert_settings as alert_settings
 from stadtpuls.store.protocol import Store
 
 DEFAULT_CATALOGUE = "config/stuehlinger.yaml"
@@ -22,10 +29,6 @@ DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
 DEFAULT_INGEST_CLIENT_ID = "stadtpuls-ingest"
 MQTT_VERSIONS = {"5": 5, "3.1.1": 4}  # flag value -> protocol level on the wire
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names it and what would be valid."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def ingest_limits(args: argparse.Namespace) -> dict[str, int]:
     for dest, (flag, env) in INGEST_LIMITS.items():
         value = getattr(args, dest, None)
         if value is not None or os.environ.get(env):
-            given[dest] = _pick_int(value, env, 0, flag)
+            given[dest] = pick_int(value, env, 0, flag)
     return given
 
 
@@ -149,7 +152,7 @@ def add_data_dir_argument(parser: argparse.ArgumentParser | argparse._ArgumentGr
 def catalogue_path(args: argparse.Namespace) -> Path:
     """The catalogue file; by default the checkout's, else (installed, run elsewhere) the
     copy shipped in the wheel, so every command works from a plain `pip install`."""
-    given = _pick(getattr(args, "catalogue", None), "STADTPULS_CATALOGUE", "")
+    given = pick(getattr(args, "catalogue", None), "STADTPULS_CATALOGUE", "")
     if given:
         return Path(given)
     if not Path(DEFAULT_CATALOGUE).exists():
@@ -177,14 +180,14 @@ def parse_mqtt_url(url: str) -> MqttSettings:
 
 def mqtt_url(args: argparse.Namespace) -> str:
     """The broker URL as given (it may carry credentials: parse it before logging it)."""
-    return _pick(getattr(args, "mqtt_url", None), "STADTPULS_MQTT_URL", DEFAULT_MQTT_URL)
+    return pick(getattr(args, "mqtt_url", None), "STADTPULS_MQTT_URL", DEFAULT_MQTT_URL)
 
 
 def mqtt_settings(args: argparse.Namespace) -> MqttSettings:
     parsed = parse_mqtt_url(mqtt_url(args))
     username = getattr(args, "mqtt_username", None) or os.environ.get("STADTPULS_MQTT_USERNAME")
     username = username or parsed.username
-    password = _secret(getattr(args, "mqtt_password_file", None), "STADTPULS_MQTT_PASSWORD")
+    password = secret(getattr(args, "mqtt_password_file", None), "STADTPULS_MQTT_PASSWORD")
     if password is None:
         password = parsed.password
     if password and not username:
@@ -202,7 +205,7 @@ def mqtt_settings(args: argparse.Namespace) -> MqttSettings:
 
 
 def store_settings(args: argparse.Namespace) -> StoreSettings:
-    spec = _pick(getattr(args, "store", None), "STADTPULS_STORE", "influx")
+    spec = pick(getattr(args, "store", None), "STADTPULS_STORE", "influx")
     if spec.startswith("sqlite:"):
         path = spec.removeprefix("sqlite:")
         if not path:
@@ -211,21 +214,21 @@ def store_settings(args: argparse.Namespace) -> StoreSettings:
     if spec != "influx":
         raise SettingsError(f"store {spec!r} is not known; use 'influx' or 'sqlite:PATH' "
                             "(--store / STADTPULS_STORE)")
-    url = _pick(getattr(args, "influx_url", None), "STADTPULS_INFLUX_URL",
+    url = pick(getattr(args, "influx_url", None), "STADTPULS_INFLUX_URL",
                 "http://127.0.0.1:8086")
     if urlsplit(url).scheme not in ("http", "https"):
         raise SettingsError(f"InfluxDB URL {url!r} is not valid; use http://host:port "
                             "(--influx-url / STADTPULS_INFLUX_URL)")
-    token = _secret(getattr(args, "influx_token_file", None), "STADTPULS_INFLUX_TOKEN") or ""
-    org = _pick(getattr(args, "influx_org", None), "STADTPULS_INFLUX_ORG", "")
-    bucket = _pick(getattr(args, "influx_bucket", None), "STADTPULS_INFLUX_BUCKET", "stadtpuls")
+    token = secret(getattr(args, "influx_token_file", None), "STADTPULS_INFLUX_TOKEN") or ""
+    org = pick(getattr(args, "influx_org", None), "STADTPULS_INFLUX_ORG", "")
+    bucket = pick(getattr(args, "influx_bucket", None), "STADTPULS_INFLUX_BUCKET", "stadtpuls")
     return StoreSettings("influx", influx_url=url, influx_token=token, influx_org=org,
                          influx_bucket=bucket)
 
 
 def mqtt_version(args: argparse.Namespace) -> int:
     """The protocol level: 5, or 4 for MQTT 3.1.1."""
-    version = _pick(getattr(args, "mqtt_version", None), "STADTPULS_MQTT_VERSION", "5")
+    version = pick(getattr(args, "mqtt_version", None), "STADTPULS_MQTT_VERSION", "5")
     if version not in MQTT_VERSIONS:
         raise SettingsError(f"MQTT version {version!r} is not known; use 5 or 3.1.1 "
                             "(--mqtt-version / STADTPULS_MQTT_VERSION)")
@@ -235,24 +238,24 @@ def mqtt_version(args: argparse.Namespace) -> int:
 def ingest_client_id(args: argparse.Namespace) -> str:
     # Fixed, not the host name: a container's host name changes on every re-create, which
     # would start a new broker session and a new spool file each time.
-    return _pick(getattr(args, "client_id", None), "STADTPULS_INGEST_CLIENT_ID",
+    return pick(getattr(args, "client_id", None), "STADTPULS_INGEST_CLIENT_ID",
                  DEFAULT_INGEST_CLIENT_ID)
 
 
 def ingest_share_group(args: argparse.Namespace) -> str | None:
-    return _pick(getattr(args, "share_group", None), "STADTPULS_INGEST_SHARE_GROUP", "") or None
+    return pick(getattr(args, "share_group", None), "STADTPULS_INGEST_SHARE_GROUP", "") or None
 
 
 def ingest_http(args: argparse.Namespace) -> tuple[str, int]:
     """Where the ingest serves /healthz and /metrics: (host, port), port 0 = off."""
-    host = _pick(getattr(args, "http_host", None), "STADTPULS_INGEST_HTTP_HOST", "127.0.0.1")
-    port = _pick_int(getattr(args, "http_port", None), "STADTPULS_INGEST_HTTP_PORT", 9108,
+    host = pick(getattr(args, "http_host", None), "STADTPULS_INGEST_HTTP_HOST", "127.0.0.1")
+    port = pick_int(getattr(args, "http_port", None), "STADTPULS_INGEST_HTTP_PORT", 9108,
                      "--http-port")
     return host, port
 
 
 def log_level(args: argparse.Namespace) -> str:
-    level = _pick(getattr(args, "log_level", None), "STADTPULS_LOG_LEVEL", "INFO").upper()
+    level = pick(getattr(args, "log_level", None), "STADTPULS_LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
         raise SettingsError(f"log level {level!r} is not known; use one of "
                             f"{', '.join(LOG_LEVELS)} (--log-level / STADTPULS_LOG_LEVEL)")
@@ -302,121 +305,12 @@ def ingest_max_unacked_age(args: argparse.Namespace) -> float:
 
 def deadletter_caps(args: argparse.Namespace, letters: int, size: int) -> tuple[int, int]:
     """(max letters, max bytes); `letters` and `size` are the defaults."""
-    return (_pick_int(getattr(args, "deadletter_max_count", None),
+    return (pick_int(getattr(args, "deadletter_max_count", None),
                       "STADTPULS_DEADLETTER_MAX_COUNT", letters, "--deadletter-max-count"),
-            _pick_int(getattr(args, "deadletter_max_bytes", None),
+            pick_int(getattr(args, "deadletter_max_bytes", None),
                       "STADTPULS_DEADLETTER_MAX_BYTES", size, "--deadletter-max-bytes"))
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int = 587
-    security: str = "starttls"
-    """starttls (upgrade a plain connection), tls (SMTPS, implicit TLS) or none."""
-    username: str | None = None
-    password: str | None = None
-    sender: str = "stadtpuls@localhost"
-    ca_file: str | None = None
-    timeout_s: float = 15.0
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    interval_s: float
-    dashboard_url: str | None
-    smtp: SmtpSettings | None
-    webhook_url: str | None
-    webhook_secret: str | None
-    http_host: str
-    http_port: int
-
-
-SMTP_SECURITY = ("starttls", "tls", "none")
-
-
-def add_alert_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("alerts")
-    group.add_argument("--interval", type=float, help="seconds between evaluation rounds "
-                       "(env STADTPULS_ALERTS_INTERVAL; default 30)")
-    group.add_argument("--dashboard-url", help="public URL of the dashboard, for links in "
-                       "messages (env STADTPULS_DASHBOARD_URL)")
-    group.add_argument("--smtp-host", help="mail server (env STADTPULS_SMTP_HOST)")
-    group.add_argument("--smtp-port", type=int, help="env STADTPULS_SMTP_PORT; default 587")
-    group.add_argument("--smtp-security", choices=SMTP_SECURITY, help="env "
-                       "STADTPULS_SMTP_SECURITY; default starttls")
-    group.add_argument("--smtp-username", help="env STADTPULS_SMTP_USERNAME")
-    group.add_argument("--smtp-password-file", help="file holding the SMTP password (env "
-                       "STADTPULS_SMTP_PASSWORD or STADTPULS_SMTP_PASSWORD_FILE)")
-    group.add_argument("--smtp-from", help="sender address (env STADTPULS_SMTP_FROM)")
-    group.add_argument("--smtp-ca-file", help="CA bundle to trust for the mail server "
-                       "(env STADTPULS_SMTP_CA_FILE; default the system's)")
-    group.add_argument("--webhook-url", help="webhook for recipients with 'webhook: true' "
-                       "(env STADTPULS_ALERTS_WEBHOOK_URL)")
-    group.add_argument("--webhook-secret-file", help="file holding the HMAC secret (env "
-                       "STADTPULS_ALERTS_WEBHOOK_SECRET or STADTPULS_ALERTS_WEBHOOK_SECRET_FILE)")
-    group.add_argument("--http-host", help="address for /metrics (env "
-                       "STADTPULS_ALERTS_HTTP_HOST; default 127.0.0.1)")
-    group.add_argument("--http-port", type=int, help="port for /metrics; 0 = off (env "
-                       "STADTPULS_ALERTS_HTTP_PORT; default 9109)")
-
-
-def alert_settings(args: argparse.Namespace) -> AlertSettings:
-    raw_interval = _pick(_str(getattr(args, "interval", None)), "STADTPULS_ALERTS_INTERVAL", "30")
-    try:
-        interval = float(raw_interval)
-    except ValueError:
-        interval = -1.0
-    if not interval > 0:
-        raise SettingsError(f"alert interval {raw_interval!r} is not a positive number of "
-                            "seconds (--interval / STADTPULS_ALERTS_INTERVAL)")
-    dashboard = _pick(getattr(args, "dashboard_url", None), "STADTPULS_DASHBOARD_URL", "")
-    if dashboard and urlsplit(dashboard).scheme not in ("http", "https"):
-        raise SettingsError(f"{dashboard!r} is not an http(s) URL (--dashboard-url / "
-                            "STADTPULS_DASHBOARD_URL)")
-    smtp = None
-    host = _pick(getattr(args, "smtp_host", None), "STADTPULS_SMTP_HOST", "")
-    if host:
-        security = _pick(getattr(args, "smtp_security", None), "STADTPULS_SMTP_SECURITY",
-                         "starttls")
-        if security not in SMTP_SECURITY:
-            raise SettingsError(f"SMTP security {security!r} is not known; use one of "
-                                f"{', '.join(SMTP_SECURITY)} (--smtp-security / "
-                                "STADTPULS_SMTP_SECURITY)")
-        username = _pick(getattr(args, "smtp_username", None), "STADTPULS_SMTP_USERNAME", "")
-        password = _secret(getattr(args, "smtp_password_file", None), "STADTPULS_SMTP_PASSWORD")
-        if password and not username:
-            raise SettingsError("an SMTP password is set but no user name; set "
-                                "--smtp-username or STADTPULS_SMTP_USERNAME")
-        if password and security == "none":
-            raise SettingsError("refusing to send the SMTP password unencrypted; use "
-                                "--smtp-security starttls or tls")
-        smtp = SmtpSettings(
-            host, _pick_int(getattr(args, "smtp_port", None), "STADTPULS_SMTP_PORT", 587,
-                            "--smtp-port"),
-            security, username or None, password,
-            _pick(getattr(args, "smtp_from", None), "STADTPULS_SMTP_FROM",
-                  "stadtpuls@localhost"),
-            _pick(getattr(args, "smtp_ca_file", None), "STADTPULS_SMTP_CA_FILE", "") or None)
-    webhook = _pick(getattr(args, "webhook_url", None), "STADTPULS_ALERTS_WEBHOOK_URL", "")
-    secret = _secret(getattr(args, "webhook_secret_file", None),
-                     "STADTPULS_ALERTS_WEBHOOK_SECRET")
-    if webhook and urlsplit(webhook).scheme not in ("http", "https"):
-        raise SettingsError(f"{webhook!r} is not an http(s) URL (--webhook-url / "
-                            "STADTPULS_ALERTS_WEBHOOK_URL)")
-    if webhook and not secret:
-        raise SettingsError("a webhook needs a signing secret; set "
-                            "STADTPULS_ALERTS_WEBHOOK_SECRET_FILE or --webhook-secret-file")
-    http_host = _pick(getattr(args, "http_host", None), "STADTPULS_ALERTS_HTTP_HOST",
-                      "127.0.0.1")
-    http_port = _pick_int(getattr(args, "http_port", None), "STADTPULS_ALERTS_HTTP_PORT", 9109,
-                          "--http-port")
-    return AlertSettings(interval, dashboard or None, smtp, webhook or None, secret,
-                         http_host, http_port)
-
-
-def _str(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 def open_store(settings: StoreSettings) -> Store:
@@ -431,31 +325,3 @@ def open_store(settings: StoreSettings) -> Store:
     assert settings.influx_url is not None
     return InfluxStore(settings.influx_url, settings.influx_bucket,
                        token=settings.influx_token, org=settings.influx_org)
-
-
-def _pick(flag: str | None, env: str, default: str) -> str:
-    return flag or os.environ.get(env) or default
-
-
-def _pick_int(flag: int | None, env: str, default: int, name: str) -> int:
-    if flag is not None:  # 0 is a value ("off"), not a missing flag
-        return flag
-    raw = os.environ.get(env)
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(f"{env}={raw!r} is not a whole number ({name} / {env})") from None
-
-
-def _secret(file_flag: str | None, env: str) -> str | None:
-    """A secret from FILE flag, then ENV_FILE, then ENV (files keep it out of `ps`)."""
-    file = file_flag or os.environ.get(f"{env}_FILE")
-    if file:
-        try:
-            return Path(file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise SettingsError(f"cannot read secret file {file!r} for {env}: "
-                                f"{exc.strerror}") from None
-    return os.environ.get(env) or None
