@@ -24,9 +24,9 @@ from stadtpuls.settings import (
     alert_settings,
     catalogue_path,
     log_level,
-    open_store,
     store_settings,
 )
+from stadtpuls.store.opening import open_store
 from stadtpuls.timebase import NS_PER_S
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from stadtpuls.settings import add_catalogue_argument, add_store_arguments
+from stadtpuls.store.opening import open_store
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
@@ -51,7 +52,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from stadtpuls.catalogue import CatalogueError, load_catalogue
-    from stadtpuls.settings import SettingsError, catalogue_path, open_store, store_settings
+    from stadtpuls.settings import SettingsError, catalogue_path, store_settings
 
     try:
         catalogue = load_catalogue(catalogue_path(args))

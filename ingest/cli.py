@@ -33,6 +33,7 @@ from stadtpuls.settings import (
     add_mqtt_arguments,
     add_store_arguments,
 )
+from stadtpuls.store.opening import open_store
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +105,6 @@ def run(args: argparse.Namespace) -> int:
         log_level,
         mqtt_settings,
         mqtt_version,
-        open_store,
         store_settings,
     )
     from stadtpuls.store import StoreError

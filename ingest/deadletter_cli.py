@@ -19,6 +19,7 @@ from stadtpuls.settings import (
     add_data_dir_argument,
     add_store_arguments,
 )
+from stadtpuls.store.opening import open_store
 
 if TYPE_CHECKING:
     from ingest.deadletter import DeadLetterStore
@@ -121,7 +122,7 @@ def _list(store: DeadLetterStore, args: argparse.Namespace) -> int:
 def _replay(store: DeadLetterStore, args: argparse.Namespace) -> int:
     from ingest.decoding import MessageDecoder
     from stadtpuls.catalogue import CatalogueError, load_catalogue
-    from stadtpuls.settings import SettingsError, catalogue_path, open_store, store_settings
+    from stadtpuls.settings import SettingsError, catalogue_path, store_settings
     from stadtpuls.store import StoreError, StoreUnavailable
 
     path = catalogue_path(args)

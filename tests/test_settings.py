@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from stadtpuls import settings as st
+from stadtpuls.store.opening import open_store
 
 
 def _args(**kw: str | None) -> argparse.Namespace:
@@ -98,7 +99,7 @@ def test_password_without_user_is_refused(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_open_store_sqlite(tmp_path: Path) -> None:
-    store = st.open_store(st.store_settings(_args(store=f"sqlite:{tmp_path}/d/s.db")))
+    store = open_store(st.store_settings(_args(store=f"sqlite:{tmp_path}/d/s.db")))
     assert store.latest() == {}
     store.close()
 

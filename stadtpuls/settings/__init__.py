@@ -22,7 +22,6 @@ from stadtpuls.settings.alerts import AlertSettings as AlertSettings
 from stadtpuls.settings.alerts import SmtpSettings as SmtpSettings
 from stadtpuls.settings.alerts import add_alert_arguments as add_alert_arguments
 from stadtpuls.settings.alerts import alert_settings as alert_settings
-from stadtpuls.store.protocol import Store
 
 DEFAULT_CATALOGUE = "config/stuehlinger.yaml"
 DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
@@ -309,19 +308,3 @@ def deadletter_caps(args: argparse.Namespace, letters: int, size: int) -> tuple[
                       "STADTPULS_DEADLETTER_MAX_COUNT", letters, "--deadletter-max-count"),
             pick_int(getattr(args, "deadletter_max_bytes", None),
                       "STADTPULS_DEADLETTER_MAX_BYTES", size, "--deadletter-max-bytes"))
-
-
-
-
-def open_store(settings: StoreSettings) -> Store:
-    """Open the configured store (imports the InfluxDB client only when it is used)."""
-    if settings.kind == "sqlite":
-        from stadtpuls.store.sqlite import SQLiteStore
-
-        assert settings.sqlite_path is not None
-        return SQLiteStore(settings.sqlite_path)
-    from stadtpuls.store.influx import InfluxStore
-
-    assert settings.influx_url is not None
-    return InfluxStore(settings.influx_url, settings.influx_bucket,
-                       token=settings.influx_token, org=settings.influx_org)
