@@ -124,8 +124,8 @@ def test_sensor_states_silent_unregistered_and_completeness(catalogue: Catalogue
 def test_a_reading_dated_in_the_future_is_not_the_current_value(catalogue: Catalogue,
                                                                   tmp_path: Path) -> None:
     # A dead sensor with one reading dated 2126 (stored before the ingest refused such
-    # (A day of data, so that completeness over 24 h does not mark the sensors incomplete.)
     # times): it must not look "ok" for a century, and its real last reading still shows.
+    # (A day of data, so that completeness over 24 h does not mark the sensors incomplete.)
     store = SQLiteStore(tmp_path / "future.db")
     end = datetime(2025, 6, 12, 12, 0, tzinfo=UTC)
     simulate_into(store, catalogue, end - timedelta(hours=25), end, sites=[SITE],
