@@ -10,28 +10,29 @@ Run: .venv/bin/python -m pytest tests/test_dashboard_browser.py --webdriver Chro
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from typing import Any as DashComposite  # dash.testing is not annotated
 
 import pytest
-from paho.mqtt.client import Client
-from paho.mqtt.enums import CallbackAPIVersion
+from dashboard_pipeline import (
+    HOSTILE,
+    SETTINGS,
+    SILENCE_AFTER_S,
+    SILENCED,
+    UNREGISTERED,
+    Pipeline,
+    running_pipeline,
+    wait,
+    wait_until_silenced,
+)
 from selenium.webdriver.common.by import By
 
 from dashboard.app import create_app
-from dashboard.data.source import DashboardSettings
 from dashboard.ui import sensor_token
-from stadtpuls.catalogue import Catalogue, load_catalogue
-from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.reading import SeriesKey
 from stadtpuls.store.influx import InfluxStore
 from stadtpuls.timebase import to_ns
 from stadtpuls.units import Quantity
@@ -50,134 +51,18 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofyear is deprecated"),
 ]
 
-ROOT = Path(__file__).resolve().parents[1]
-CATALOGUE = ROOT / "config" / "stuehlinger.yaml"
-SILENCED = "weather_wind_speed"  # reports every 60 s
-SILENCE_AFTER_S = 75.0  # after the pipeline is up: the first test watches it go silent
-HOSTILE = "x' OR 1=1 --/<b>~ü"
-UNREGISTERED = "lora-test-7f3a"
-SETTINGS = DashboardSettings(refresh_s=2.0, live_bucket_s=1.0)
 
-
-@dataclass
-class Pipeline:
-    store: InfluxStore
-    catalogue: Catalogue
-    client_id: str
-    silence_at: float
-    """Wall-clock time from which the simulator withholds SILENCED's readings."""
-    processes: list[subprocess.Popen[bytes]]
-    logs: list[Path]
-
-    def check_alive(self) -> None:
-        for proc, log in zip(self.processes, self.logs, strict=True):
-            if proc.poll() is not None:
-                raise AssertionError(f"{proc.args!r} exited with {proc.returncode}:\n"
-                                     f"{log.read_text()[-3000:]}")
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "stadtpuls.cli", *args]
-
-
-def _wait(condition: Callable[[], Any], timeout: float, what: str, step: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 @pytest.fixture(scope="module")
 def pipeline(chromium: str, mosquitto: MosquittoServer, influx: InfluxServer,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    tmp = tmp_path_factory.mktemp("dashboard-pipeline")
-    db = f"dash_{uuid.uuid4().hex[:12]}"
-    influx.create_database(db)
-    client_id = f"dash-ingest-{uuid.uuid4().hex[:6]}"
-    silence_at = time.time() + SILENCE_AFTER_S
-    silence_iso = datetime.fromtimestamp(silence_at, tz=UTC).isoformat()
-    # Every CO2 reading of the last half hour is implausible, so the latest one is whenever
-    # the tests look (starting the fault "now" left up to one 5-minute interval without one).
-    implausible_iso = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()
-    store_args = ["--store", "influx", "--influx-url", influx.url, "--influx-bucket",
-                  f"{db}/autogen", "--catalogue", str(CATALOGUE)]
-    commands = {
-        "ingest": _cli("ingest", "--mqtt-url", mosquitto.url, *store_args,
-                       "--client-id", client_id, "--data-dir", str(tmp / "data"),
-                       "--http-port", "0", "--stats-interval", "2", "--log-level", "WARNING"),
-        "simulate": _cli("simulate", "--mqtt-url", mosquitto.url, "--catalogue", str(CATALOGUE),
-                         "--backfill", "26h", "--seed", "11",
-                         "--client-id", f"dash-sim-{uuid.uuid4().hex[:6]}",
-                         "--faults", f"silent:{SILENCED}@{silence_iso},"
-                                     f"implausible:room_sitzungssaal_co2~1@{implausible_iso}"),
-    }
-    processes, logs = [], []
-    for name, command in commands.items():
-        log = tmp / f"{name}.log"
-        with log.open("wb") as out:
-            processes.append(subprocess.Popen(command, cwd=ROOT, stdout=out,
-                                              stderr=subprocess.STDOUT))
-        logs.append(log)
-        if name == "ingest":
-            time.sleep(1.5)  # subscribed before the backfill starts
-    # The dashboard only reads, which influxd serves itself: it talks to influxd directly, not
-    # through the v2-write adapter. dash.testing ends each test by killing every thread
-    # started during it, the adapter's handlers for our pooled connections included, and
-    # the next test would find those connections dead.
-    store = InfluxStore(influx.direct_url, f"{db}/autogen")
-    result = Pipeline(store, load_catalogue(CATALOGUE), client_id, silence_at, processes, logs)
-
-    def caught_up() -> bool:
-        result.check_alive()
-        latest = store.latest()
-        newest = max((r.time_ns for k, r in latest.items() if k.site == "stuehlinger"),
-                     default=0)
-        stats = any(k.sensor.startswith(client_id) for k in latest)
-        return stats and time.time() - newest / 1e9 < 90
-
-    try:
-        _wait(caught_up, 150, "the simulator's backfill to arrive through the ingest", 1.0)
-        _publish_unregistered(mosquitto)
-        # A sensor no catalogue knows, with an id built to break URLs, HTML and queries.
-        writer = InfluxStore(influx.url, f"{db}/autogen")
-        writer.write([Reading("freiburg", HOSTILE, Quantity.TEMPERATURE,
-                              time.time_ns() - 20 * 10**9, 17.5, unregistered=True)])
-        writer.close()
-        yield result
-    finally:
-        for proc in reversed(processes):
-            proc.terminate()
-        for proc in processes:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        store.close()
-        if influx.running:
-            influx.drop_database(db)
+    yield from running_pipeline(mosquitto, influx, tmp_path_factory.mktemp("dashboard-pipeline"))
 
 
 @pytest.fixture
 def silenced(pipeline: Pipeline) -> Pipeline:
-    """The pipeline once SILENCED has been quiet long enough to count as silent."""
-    key = SeriesKey("stuehlinger", SILENCED, Quantity.WIND_SPEED)
-    _wait(lambda: time.time() - pipeline.store.latest("stuehlinger")[key].time_ns / 1e9 > 110,
-          SILENCE_AFTER_S + 200, "the silenced sensor to be quiet for 110 s", 2.0)
-    return pipeline
-
-
-def _publish_unregistered(mosquitto: MosquittoServer) -> None:
-    client = Client(CallbackAPIVersion.VERSION2, client_id=f"dash-test-{uuid.uuid4().hex[:6]}")
-    client.connect(mosquitto.host, mosquitto.port)
-    client.loop_start()
-    info = client.publish(f"stadtpuls/freiburg/{UNREGISTERED}",
-                          json.dumps({"quantity": "temperature", "value": 18.4}), qos=1)
-    info.wait_for_publish(10)
-    client.loop_stop()
-    client.disconnect()
+    return wait_until_silenced(pipeline)
 
 
 def _start(dash_duo: DashComposite, pipeline: Pipeline, path: str = "/",
@@ -187,7 +72,7 @@ def _start(dash_duo: DashComposite, pipeline: Pipeline, path: str = "/",
     dash_duo.start_server(app)
     dash_duo.driver.set_window_size(1920, 1080)
     _go(dash_duo, f"{path}?lang={lang}" if "?" not in path else f"{path}&lang={lang}")
-    _wait(lambda: dash_duo.find_element("html").get_attribute("lang") == lang, 15,
+    wait(lambda: dash_duo.find_element("html").get_attribute("lang") == lang, 15,
           f"the page to switch to {lang}")
 
 
@@ -206,7 +91,7 @@ return content > 0 && loading === 0 && drawn >= graphs;
 
 
 def _settled(dash_duo: DashComposite, timeout: float = 30) -> None:
-    _wait(lambda: dash_duo.driver.execute_script(_SETTLED_JS), timeout, "the page to render")
+    wait(lambda: dash_duo.driver.execute_script(_SETTLED_JS), timeout, "the page to render")
 
 
 def _text(dash_duo: DashComposite) -> str:
@@ -219,7 +104,7 @@ def _has(dash_duo: DashComposite, *needles: str, timeout: float = 20) -> None:
         return all(n in text for n in needles)
 
     try:
-        _wait(found, timeout, f"{needles!r} on the page")
+        wait(found, timeout, f"{needles!r} on the page")
     except AssertionError:
         raise AssertionError(f"missing {needles!r} in:\n{_text(dash_duo)[:3000]}") from None
 
@@ -237,8 +122,8 @@ def test_silenced_sensor_shows_silent_within_twice_its_interval(
     interval = 60.0
     _start(dash_duo, pipeline, "/sensors")
     name = "Windgeschwindigkeit"
-    _wait(lambda: "OK" in _grid_row(dash_duo, name), 30, "the wind sensor to show OK")
-    flipped = _wait(lambda: "stumm" in _grid_row(dash_duo, name) and time.time(),
+    wait(lambda: "OK" in _grid_row(dash_duo, name), 30, "the wind sensor to show OK")
+    flipped = wait(lambda: "stumm" in _grid_row(dash_duo, name) and time.time(),
                     SILENCE_AFTER_S + 3 * interval, "the wind sensor to turn silent")
     key = SeriesKey("stuehlinger", SILENCED, Quantity.WIND_SPEED)
     last = pipeline.store.latest("stuehlinger")[key]
@@ -297,7 +182,7 @@ def test_every_page_shows_its_content(dash_duo: DashComposite, silenced: Pipelin
         assert "0000000" not in page
         assert "pv_facade" not in page and "stuehlinger~" not in page
         if path == "/sensors":
-            _wait(lambda: len(dash_duo.driver.find_elements(
+            wait(lambda: len(dash_duo.driver.find_elements(
                 By.CSS_SELECTOR, ".sensor-grid .ag-row")) >= 42, 20, "all sensor rows")
     assert dash_duo.get_logs() == []
 
@@ -317,7 +202,7 @@ def test_pipeline_page_reports_the_real_ingest(dash_duo: DashComposite,
 
     # A rate needs one full minute of the ingest's figures: when this test runs first, wait
     # for it (the page refreshes itself every 10 s).
-    _wait(first_rate, 150, "the ingest's message rate on the pipeline page")
+    wait(first_rate, 150, "the ingest's message rate on the pipeline page")
     assert dash_duo.get_logs() == []
 
 
@@ -346,7 +231,7 @@ def test_sensor_detail_ranges_and_csv(dash_duo: DashComposite, pipeline: Pipelin
     _has(dash_duo, "15 Minuten")
     dash_duo.find_element("#detail-download-button").click()
     download = Path(dash_duo.download_path)
-    csv = _wait(lambda: next(iter(download.glob("*.csv")), None), 20, "the CSV download")
+    csv = wait(lambda: next(iter(download.glob("*.csv")), None), 20, "the CSV download")
     lines = csv.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "time;mean [W];min [W];max [W]"
     assert csv.name.startswith("stuehlinger_pv_roof_south_a_power_")
@@ -361,7 +246,7 @@ def test_unregistered_and_hostile_ids_have_working_pages(dash_duo: DashComposite
                                                         pipeline: Pipeline) -> None:
     """Links and pages for ids no catalogue knows, one of them built to break things."""
     _start(dash_duo, pipeline, "/sensors", "en")
-    _wait(lambda: _grid_row(dash_duo, HOSTILE), 20, "the hostile sensor's row")
+    wait(lambda: _grid_row(dash_duo, HOSTILE), 20, "the hostile sensor's row")
     link = next(a for a in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".sensor-grid a")
                 if a.text == HOSTILE)
     link.click()
