@@ -20,7 +20,7 @@ def with_screen(catalogue: Catalogue, name: str, site: str, scenes: Sequence[dic
                 night: dict[str, Any] | None = None) -> Catalogue:
     """`catalogue` plus (or with a replaced) screen `name` showing `scenes`."""
     display = Display(site=site, scenes=[Scene.model_validate(s) for s in scenes],
-                      night=night)  # type: ignore[arg-type]
+                      night=night)
     checked = Catalogue.model_validate({
         **catalogue.model_dump(by_alias=True),
         "displays": {**{k: v.model_dump(by_alias=True) for k, v in
