@@ -13,10 +13,10 @@ import pytest
 from dashboard.app import create_app
 from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.data.status import SensorState, Status
-from dashboard.kiosk.model import Freshness, SceneContext, figure, freshness
+from dashboard.kiosk.model import Freshness, SceneContext, SceneView, figure, freshness
 from dashboard.kiosk.registry import ScreenRegistry
 from dashboard.kiosk.scenes import builders
-from dashboard.kiosk.screen import frame, pick, programme
+from dashboard.kiosk.screen import frame, pick, programme, views
 from stadtpuls.catalogue import Catalogue, Scene, Sensor, load_catalogue
 from stadtpuls.catalogue.display import SCENE_TYPES
 from stadtpuls.reading import Reading
@@ -76,6 +76,21 @@ def test_rotation_runs_in_catalogue_order_and_skips_the_empty_scene(
         if not seen or seen[-1] != shown.scene.type:
             seen.append(shown.scene.type)
     assert seen == ["pv_now", "energy", "indoor_air"] * 2
+
+
+def test_the_stuehlinger_lobby_by_day(catalogue: Catalogue, store: SQLiteStore) -> None:
+    source = _source(store, catalogue, BERLIN_NOON)
+    shown = frame(source, "lobby", catalogue.displays["lobby"], "de")
+    # the store has no street data: air quality and bikes are left out
+    assert shown.count == 5 and not shown.night
+    indoor = next(v for v in frame_views(source, catalogue, "lobby") if v and
+              v.type == "indoor_air")
+    assert [tile.label for tile in indoor.tiles] == ["Bürgerservicezentrum", "Sitzungssaal"]
+
+
+def frame_views(source: DataSource, catalogue: Catalogue, name: str) -> list[SceneView | None]:
+    display = catalogue.displays[name]
+    return views(source, display, display.scenes, "de")
 
 
 def test_night_clock_and_night_scenes(catalogue: Catalogue, store: SQLiteStore) -> None:

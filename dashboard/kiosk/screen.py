@@ -106,7 +106,8 @@ def frame(source: DataSource, name: str, display: Display, lang: str) -> Frame:
     plan = programme(display, local)
     bucket = source.settings.live_bucket_s
     end = bucket_end(now_ns, bucket)
-    built = source.reader.memo(("kiosk", name, lang, plan.scenes, end),
+    # Keyed by night or day, not by the scenes (catalogue models with lists do not hash).
+    built = source.reader.memo(("kiosk", name, lang, plan.night, end),
                                lambda: views(source, display, plan.scenes, lang), bucket)
     shown = [(scene, view) for scene, view in zip(plan.scenes, built, strict=True)
              if view is not None]
