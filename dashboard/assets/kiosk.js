@@ -26,6 +26,7 @@
   var OFFLINE_AFTER = 2; // failed polls in a row before the overlay shows
 
   var title = document.getElementById('k-title');
+  var place = document.getElementById('k-site');
   var hero = document.getElementById('k-hero');
   var tiles = document.getElementById('k-tiles');
   var foot = document.getElementById('k-foot');
@@ -80,6 +81,7 @@
       root.classList.add('k-enter');
     }
     setText(title, scene.title);
+    setText(place, scene.place);
     if (scene.hero) { fill(hero, scene.hero); }
     hero.hidden = !scene.hero;
     while (pool.length < scene.tiles.length) {
@@ -92,6 +94,7 @@
       pool[i].hidden = i >= scene.tiles.length;
     }
     tiles.setAttribute('data-count', String(scene.tiles.length));
+    root.setAttribute('data-tiles', String(scene.tiles.length));
     root.setAttribute('data-hero', scene.hero ? '1' : '0');
     setText(foot, scene.footnote);
     shownType = scene.type;

@@ -56,11 +56,13 @@ class SceneView:
     """The one large figure; None: tiles only."""
     tiles: tuple[Tile, ...] = ()
     footnote: str = ""
+    place: str = ""
+    """The name of the site the figures are from (set by the rotation)."""
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "title": self.title, "hero": self.hero and self.hero.to_json(),
                 "tiles": [tile.to_json() for tile in self.tiles[:MAX_TILES]],
-                "footnote": self.footnote}
+                "footnote": self.footnote, "place": self.place}
 
 
 @dataclass(frozen=True)

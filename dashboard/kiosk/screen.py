@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -95,7 +95,9 @@ def views(source: DataSource, display: Display, scenes: Sequence[Scene], lang: s
             states_by_site[site] = tuple(sensor_states(source, site=site,
                                                        with_completeness=False))
         ctx = SceneContext(source, scene, site, lang, now, states_by_site[site])
-        out.append(builders()[scene.type](ctx))
+        view = builders()[scene.type](ctx)
+        place = source.catalogue.sites[site].name.get(lang)
+        out.append(None if view is None else replace(view, place=place))
     return out
 
 

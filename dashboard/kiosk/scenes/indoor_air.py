@@ -32,8 +32,9 @@ def build(ctx: SceneContext) -> SceneView | None:
         if co2 is None:
             continue
         ppm = max(co2.values)
-        tone = _tone(ppm)
-        notes = [t(f"kiosk.air_{tone}", ctx.lang)]
+        # No verdict on the air from an old value: "fresh air" is a claim about now.
+        tone = "" if co2.fresh.delayed else _tone(ppm)
+        notes = [t(f"kiosk.air_{tone}", ctx.lang)] if tone else []
         temperature = figure(of(Role.ROOM_TEMPERATURE), ctx.now_ns)
         if temperature is not None and not temperature.fresh.delayed:
             notes.append(i18n.fmt_value(temperature.mean, "°C", ctx.lang, 1))
