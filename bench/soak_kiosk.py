@@ -8,9 +8,10 @@ a thread keeps live, adds a screen that shows every scene type for `--seconds` e
 30-minute soak is about 900 scene changes and, at a poll per scene change, as many
 requests), and opens `/kiosk/soak` in headless Chromium. Every `--sample` seconds it forces
 a garbage collection and reads Chromium's own counters (CDP `Performance.getMetrics`: JS
-heap used, DOM nodes, event listeners, documents). The browser runs in a time zone where
-it is midday, so kiosk.js's nightly self-reload does not fall inside the soak. It prints the mean of the last third
-against the first third; the target is less than 10 % growth.
+heap used, DOM nodes, event listeners, documents), after a minute of warm-up (a full
+rotation grows the tile pool to its size). The browser runs in a time zone where it is
+midday, so kiosk.js's nightly self-reload does not fall inside the soak. It prints the mean
+of the last third against the first third; the target is less than 10 % growth.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def sample(browser: Any) -> dict[str, float]:
         " document.getElementsByTagName('*').length, new Date().getHours()];")
     values.update(polls=float(page[0] or 0), max_in_flight=float(page[1] or 0),
                   elements=float(page[3]), browser_hour=float(page[4]))
-    values["scene"] = page[2]  # type: ignore[assignment]
+    values["scene"] = page[2]
     return values
 
 

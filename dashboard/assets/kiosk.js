@@ -156,6 +156,11 @@
       })
       .then(function (wait) {
         clearTimeout(timer);
+        // The browser keeps a timing entry per request (up to its buffer's size); a screen
+        // polling for weeks needs none of them.
+        if (window.performance && performance.clearResourceTimings) {
+          performance.clearResourceTimings();
+        }
         inFlight -= 1;
         schedule(wait);
       });
