@@ -104,6 +104,12 @@ def test_night_clock_and_night_scenes(catalogue: Catalogue, store: SQLiteStore) 
     day = programme(portrait, BERLIN_NOON.astimezone(_source(store, catalogue, night).zone(
         "stuehlinger")))
     assert [s.type for s in day.scenes] == ["pv_now", "everyday", "indoor_air"] and not day.dim
+    dim = with_screen(catalogue, "dim", "stuehlinger", DAY_SCENES,
+                      night={"from": "23:00", "to": "01:00", "mode": "dim"}).displays["dim"]
+    zone = _source(store, catalogue, night).zone("stuehlinger")
+    at_night = programme(dim, night.astimezone(zone))
+    assert at_night.dim and at_night.night and at_night.scenes == tuple(dim.scenes)
+    assert not programme(dim, (night + timedelta(hours=2)).astimezone(zone)).dim  # 01:30
 
 
 def _state(interval_s: float, age_s: float | None, now_ns: int, value: float = 1.0,

@@ -228,11 +228,29 @@ def test_page_recovers_from_a_server_restart_without_reloading_and_reports_in(
         assert driver.execute_script("return window.__sameDocument") == "yes"  # no reload
         assert driver.execute_script(
             "return document.getElementById('kiosk').dataset.maxInFlight") == "1"
-        # The screen's heartbeat on the pipeline page of the new server.
+        # A new version (here: the screen's definition changed) reloads the page by itself.
+        old_version = driver.execute_script(
+            "return document.getElementById('kiosk').dataset.version")
+        changed = with_screen(pipeline.catalogue, SCREEN, "stuehlinger",
+                              [{**SCENES[0], "seconds": 4}, *SCENES[1:]])
+        served.stop()
+        served = Served(create_app(pipeline.store, changed, SETTINGS).server, port)
+        wait_until(lambda: driver.execute_script(
+            "return window.__sameDocument === undefined && "
+            "document.getElementById('kiosk').dataset.scene"), 30, "the page to reload")
+        assert driver.execute_script(
+            "return document.getElementById('kiosk').dataset.version") != old_version
+        # The screen's heartbeat on the pipeline page of the new server; the first poll of a
+        # page has no scene to report yet, the second has.
+        wait_until(lambda: int(driver.execute_script(
+            "return document.getElementById('kiosk').dataset.polls") or 0) >= 3, 20,
+            "polls after the reload")
         driver.get(f"{served.url}/status?lang=en")
-        row = wait_until(lambda: next((e.text for e in driver.find_elements(
-            "css selector", f"#screen-{SCREEN}") if "OK" in e.text), None), 30,
-            "the screen's row on the pipeline page")
+        # one script per look: Dash redraws the table every refresh
+        row = wait_until(lambda: driver.execute_script(
+            "const row = document.getElementById(arguments[0]);"
+            "return row && row.innerText.includes('OK') ? row.innerText : null;",
+            f"screen-{SCREEN}"), 30, "the screen's row on the pipeline page")
         assert "0.1.0+" in row and any(s in row for s in SHOWN), (row, scene)
         assert "≠" not in row  # it runs the server's version
     finally:
