@@ -21,7 +21,7 @@ from typing import Any
 
 from dashboard.data.cache import bucket_end
 from dashboard.data.source import DataSource
-from dashboard.data.status import sensor_states
+from dashboard.data.status import SensorState, sensor_states
 from dashboard.kiosk.model import SceneContext, SceneView
 from dashboard.kiosk.scenes import builders
 from stadtpuls.catalogue import Display, Scene
@@ -87,7 +87,7 @@ def views(source: DataSource, display: Display, scenes: Sequence[Scene], lang: s
           ) -> list[SceneView | None]:
     """Each scene built now (None: no current data), in order."""
     now = source.now_ns()
-    states_by_site: dict[str, tuple[Any, ...]] = {}
+    states_by_site: dict[str, tuple[SensorState, ...]] = {}
     out: list[SceneView | None] = []
     for scene in scenes:
         site = scene.site or display.site

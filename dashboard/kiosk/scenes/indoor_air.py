@@ -8,6 +8,7 @@ room), above 2,000 ppm unacceptable.
 from __future__ import annotations
 
 from dashboard import i18n
+from dashboard.data.status import SensorState
 from dashboard.i18n import t
 from dashboard.kiosk.model import MAX_TILES, SceneContext, SceneView, Tile, figure
 from stadtpuls.catalogue import Role
@@ -25,7 +26,7 @@ def build(ctx: SceneContext) -> SceneView | None:
         s.sensor.room for s in ctx.states if s.sensor is not None and s.sensor.room))
     tiles: list[Tile] = []
     for room in rooms[:MAX_TILES]:
-        def of(role: Role, room: str = room) -> list:  # type: ignore[type-arg]
+        def of(role: Role, room: str = room) -> list[SensorState]:
             return [s for s in ctx.by_role(role) if s.sensor and s.sensor.room == room]
 
         co2 = figure(of(Role.ROOM_CO2), ctx.now_ns)
