@@ -23,6 +23,7 @@ from dashboard import i18n, ids, pages, runtime
 from dashboard.data.cache import TTLCache
 from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.i18n import t
+from dashboard.kiosk import routes as kiosk_routes
 from dashboard.ui import aria, now_text
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.store.protocol import StoreReader
@@ -49,6 +50,8 @@ def create_app(
         use_pages=True,
         pages_folder="",
         assets_folder=str(_HERE / "assets"),
+        # The lobby screens' files load only on /kiosk pages (dashboard/kiosk/routes.py).
+        assets_ignore=r"^kiosk\.",
         serve_locally=True,
         title="Stadtpuls",
         update_title=None,  # type: ignore[arg-type]  # None turns it off (Dash docs)
@@ -57,6 +60,7 @@ def create_app(
                    {"name": "color-scheme", "content": "light"}],
     )
     runtime.install(app.server, source)
+    kiosk_routes.install(app.server, source)
     for page in pages.ALL:
         page.register(app)
     app.layout = _frame(source.settings)

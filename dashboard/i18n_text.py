@@ -291,3 +291,53 @@ TEXT: _T = _pairs(
     grid__resetFilter=("Zurücksetzen", "Reset"),
     grid__clearFilter=("Leeren", "Clear"),
 )
+
+# Lobby screens (/kiosk): short, read from five metres.
+TEXT.update(_pairs(
+    kiosk__as_of=("Stand {time}", "as of {time}"),
+    kiosk__delayed=("Daten verzögert · letzter Wert {time}",
+                    "Data delayed · last value {time}"),
+    kiosk__reconnecting=("Verbindung wird wiederhergestellt …", "Reconnecting …"),
+    kiosk__reconnecting_note=("Angezeigt werden die zuletzt empfangenen Werte.",
+                              "Showing the last values received."),
+    kiosk__no_screen=("Diesen Bildschirm gibt es nicht.", "There is no such screen."),
+    kiosk__screens=("Bildschirme (Kiosk)", "Screens (kiosk)"),
+    kiosk__screen=("Bildschirm", "Screen"),
+    kiosk__screen_state=("Zustand", "State"),
+    kiosk__last_contact=("Letzter Kontakt", "Last contact"),
+    kiosk__version=("Version", "Version"),
+    kiosk__scene=("Aktuelle Szene", "Current scene"),
+    kiosk__pv_now=("Solarstrom jetzt", "Solar power now"),
+    kiosk__pv_now_hero=("Fassade und Dach zusammen", "Façade and roof together"),
+    kiosk__facade=("Fassade {orientation}", "Façade {orientation}"),
+    kiosk__roof=("Dach", "Roof"),
+    kiosk__energy=("Solarstrom geerntet", "Solar energy harvested"),
+    kiosk__today=("Heute", "Today"),
+    kiosk__this_year=("Dieses Jahr", "This year"),
+    kiosk__self_sufficiency=("Eigenversorgung heute", "Self-supplied today"),
+    kiosk__co2_avoided=("CO₂ vermieden", "CO₂ avoided"),
+    kiosk__co2_factor=("Gerechnet mit {factor} g CO₂ je kWh (Strommix Deutschland, "
+                       "Umweltbundesamt)",
+                       "Based on {factor} g CO₂ per kWh (German electricity mix, German "
+                       "Environment Agency)"),
+    kiosk__everyday=("Was das bedeutet", "What that means"),
+    kiosk__households=("Haushalte ein Jahr lang mit Strom versorgt",
+                       "Households supplied with electricity for a year"),
+    kiosk__car_km=("Kilometer Autofahrt eingespart", "Car kilometres avoided"),
+    kiosk__everyday_note=("Solarstrom dieses Jahres: {energy}",
+                          "Solar energy this year: {energy}"),
+    kiosk__everyday_factors=("1 Haushalt ≈ {household} kWh im Jahr; Auto ≈ {car} g CO₂ je "
+                             "Kilometer und Person (Umweltbundesamt)",
+                             "1 household ≈ {household} kWh a year; car ≈ {car} g CO₂ per "
+                             "kilometre and person (German Environment Agency)"),
+    kiosk__indoor_air=("Luft in unseren Räumen", "Air in our rooms"),
+    kiosk__air_good=("Frische Luft", "Fresh air"),
+    kiosk__air_fair=("Bitte lüften", "Time to air the room"),
+    kiosk__air_poor=("Dringend lüften", "Air the room now"),
+    kiosk__air_quality=("Luft draußen", "Air outside"),
+    kiosk__bikes=("Mit dem Rad unterwegs", "Out on bikes"),
+    kiosk__bikes_today=("Radfahrten heute", "Bike trips today"),
+    kiosk__bikes_last=("Zuletzt {n} in {minutes} Minuten",
+                       "Last {minutes} minutes: {n}"),
+    kiosk__clock=("Uhrzeit", "Time"),
+))

@@ -71,7 +71,8 @@ def _config_check(args: argparse.Namespace) -> int:
                 print(problem, file=sys.stderr)
             continue
         sensors = sum(1 for _ in catalogue.sensors())
-        print(f"{file}: ok ({len(catalogue.sites)} sites, {sensors} sensors)")
+        print(f"{file}: ok ({len(catalogue.sites)} sites, {sensors} sensors, "
+              f"{len(catalogue.displays)} displays)")
     return 1 if failed else 0
 
 

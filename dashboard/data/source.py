@@ -19,6 +19,15 @@ from stadtpuls.timebase import NS_PER_S
 # kWh of PV displaces (the displaced marginal plant usually emits more).
 DEFAULT_GRID_CO2_G_PER_KWH = 363.0
 
+# "What that means" on lobby screens (dashboard/README.md, kiosk section, gives the sources):
+# Statistisches Bundesamt (Destatis), electricity use of private households by size, 2019:
+# 1,958 kWh (one person), 3,196 kWh (two persons) a year; we count a household as the
+# two-person one, rounded to 3,200 kWh.
+HOUSEHOLD_KWH_PER_YEAR = 3_200.0
+# Umweltbundesamt, "Vergleich der durchschnittlichen Emissionen einzelner Verkehrsmittel im
+# Personenverkehr in Deutschland" (TREMOD), car: 166 g CO2-equivalents per passenger-km.
+CAR_G_CO2_PER_KM = 166.0
+
 
 @dataclass(frozen=True)
 class DashboardSettings:
@@ -35,6 +44,10 @@ class DashboardSettings:
     default_language: str = "de"
     underperformance_ratio: float = 0.8
     """Arrays whose actual/expected output falls below this are flagged."""
+    household_kwh_per_year: float = HOUSEHOLD_KWH_PER_YEAR
+    car_g_co2_per_km: float = CAR_G_CO2_PER_KM
+    kiosk_poll_s: float = 5.0
+    """How often a lobby screen asks for its scene (and at every scene change)."""
 
 
 @dataclass

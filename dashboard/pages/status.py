@@ -10,6 +10,8 @@ from dashboard import i18n, ids, runtime
 from dashboard.data.pipeline import ClientHealth, pipeline
 from dashboard.figures.pipeline import rates_figure
 from dashboard.i18n import t
+from dashboard.kiosk import routes as kiosk_routes
+from dashboard.kiosk.status_section import screens_section
 from dashboard.page import Page
 from dashboard.ui import alert_slot, guarded, kpi, page_head, tick
 from stadtpuls.pipeline import PipelineFigure
@@ -30,6 +32,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
             html.H2(t("pipeline.last_hour", lang)),
             dcc.Graph(id=ids.STATUS_GRAPH, config=i18n.plotly_config(lang)),
         ], className="card"),
+        html.Div(id=ids.STATUS_SCREENS),
         tick(ids.STATUS_TICK, source.settings),
     ])
 
@@ -103,3 +106,11 @@ def refresh(_n: int | None, lang: str | None) -> Any:
     else:
         body = [client_card(c, source.now_ns(), lang) for c in view.clients]
     return body, rates_figure(view.rates, zone, lang)
+
+
+# Lobby screens (dashboard/kiosk): their heartbeats, from this server's memory.
+@page.callback(Output(ids.STATUS_SCREENS, "children"), Input(ids.STATUS_TICK, "n_intervals"),
+               State(ids.LANG, "data"))
+def screens(_n: int | None, lang: str | None) -> Any:
+    return screens_section(runtime.source(), kiosk_routes.registry().contacts(),
+                           kiosk_routes.version(), i18n.lang_or_default(lang))

@@ -1,5 +1,6 @@
 """Site catalogue: schema (`models`) and validating loader (`loader`)."""
 
+from stadtpuls.catalogue.display import Display, Night, Scene
 from stadtpuls.catalogue.loader import CatalogueError, Problem, load_catalogue
 from stadtpuls.catalogue.models import (
     Catalogue,
@@ -14,11 +15,14 @@ from stadtpuls.catalogue.models import (
 __all__ = [
     "Catalogue",
     "CatalogueError",
+    "Display",
     "Inverter",
     "LocalizedText",
+    "Night",
     "PVArray",
     "Problem",
     "Role",
+    "Scene",
     "Sensor",
     "Site",
     "load_catalogue",

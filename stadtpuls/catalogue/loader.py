@@ -164,6 +164,8 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
         i += 1
         if i < len(loc) and isinstance(loc[i], int):
             i += 1
+        elif getattr(field.annotation, "__origin__", None) is dict:
+            i += 1  # skip the mapping's key (a screen name)
     return model
 
 

@@ -14,9 +14,17 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from stadtpuls.catalogue.alerts import AlertConfig
+from stadtpuls.catalogue.display import Display, check_display_references
 from stadtpuls.topics import sensor_topic
 from stadtpuls.units import Quantity, UnitError, converter
 
@@ -236,11 +244,27 @@ class Catalogue(_Model):
     sites: dict[Identifier, Site] = Field(min_length=1, description="Sites by id.")
     alerts: AlertConfig = Field(default_factory=AlertConfig,
                                 description="Alert rules, recipients and routing.")
+    # Public display screens (stadtpuls/catalogue/display.py), by screen name.
+    displays: dict[Identifier, Display] = Field(
+        default_factory=dict, description="Lobby screens by name; URL /kiosk/<name>.")
 
     @model_validator(mode="after")
     def _alert_references(self) -> Self:
         self.alerts.check_references({k: {s.id for s in v.sensors} for k, v in self.sites.items()})
         return self
+
+    @field_validator("displays")
+    @classmethod
+    def _display_references(cls, displays: dict[str, Display], info: ValidationInfo
+                            ) -> dict[str, Display]:
+        # A field validator (not a model one) so the problem line points at `displays`.
+        sites: dict[str, Site] | None = info.data.get("sites")
+        if sites is None:
+            return displays  # the sites are wrong already; that is the one problem to fix
+        check_display_references(displays, {
+            site_id: {s.room for s in site.sensors if s.room} for site_id, site in
+            sites.items()})
+        return displays
 
     def sensors(self, site: str | None = None) -> Iterator[tuple[str, Sensor]]:
         """(site id, sensor) pairs, in catalogue order, optionally of one site."""

@@ -1,0 +1,1 @@
+"""Lobby screens: `/kiosk/<screen>`, scenes from the catalogue, one small client script."""
