@@ -57,7 +57,3 @@ class Page:
         _register_page(self.module, layout=self._layout, **self.options)
         for args, kwargs, fn in self._callbacks:
             app.callback(*args, **kwargs)(fn)
-
-    @property
-    def callback_count(self) -> int:
-        return len(self._callbacks)

@@ -24,9 +24,10 @@ from dashboard import i18n, runtime
 from dashboard.data.source import DataSource
 from dashboard.i18n import t
 from dashboard.kiosk.registry import ScreenRegistry
+from dashboard.kiosk.scenes import builders
 from dashboard.kiosk.screen import frame
 from stadtpuls.catalogue import Catalogue
-from stadtpuls.store.errors import StoreUnavailable
+from stadtpuls.store.errors import StoreError
 
 _ASSETS = Path(__file__).resolve().parents[1] / "assets"
 _REGISTRY_KEY = "STADTPULS_KIOSK_SCREENS"
@@ -107,12 +108,15 @@ def _api(screen: str) -> tuple[dict[str, Any], int]:
     display = source.catalogue.displays.get(screen)
     if display is None:
         return {"error": "unknown screen"}, 404
-    registry().record(screen, request.args.get("v", ""), request.args.get("scene", ""),
-                      source.now_ns())
+    # Heartbeats are not authenticated: keep only a scene name this server knows, so a
+    # stranger cannot put text of their choosing on the pipeline page.
+    scene = request.args.get("scene", "")
+    registry().record(screen, request.args.get("v", ""),
+                      scene if scene in builders() else "", source.now_ns())
     lang = _lang(display.language)
     try:
         answer = frame(source, screen, display, lang).to_json()
-    except StoreUnavailable:
+    except StoreError:  # unavailable, or a query the store refused: never a 500 per poll
         # The screen keeps its last scene and says it is reconnecting.
         return {"error": "store unavailable", "version": version()}, 503
     answer["version"] = version()

@@ -114,7 +114,10 @@ def frame(source: DataSource, name: str, display: Display, lang: str) -> Frame:
     shown = [(scene, view) for scene, view in zip(plan.scenes, built, strict=True)
              if view is not None]
     if not shown:
-        clock = views(source, display, [_CLOCK], lang)[0]
+        # No scene has data (the store or the sensors are failing): the fallback clock is
+        # shared per bucket like the scenes, not rebuilt on every poll of every screen.
+        clock = source.reader.memo(("kiosk-clock", name, lang, end),
+                                   lambda: views(source, display, [_CLOCK], lang)[0], bucket)
         assert clock is not None  # the clock always has something to show
         shown = [(_CLOCK, clock)]
     position, next_in = pick([scene.seconds for scene, _ in shown], now_ns / NS_PER_S)

@@ -43,11 +43,12 @@ def screens_section(source: DataSource, contacts: list[Contact | None], version:
                                                else f" ≠ {version}")
             scene = contact.scene or "–"
         rows.append(html.Tr([
-            html.Th([html.A(name, href=f"/kiosk/{name}"),
-                     html.Div(display.description or "", className="footnote")]),
+            # Not the catalogue's description: it says where the screen hangs, for the team,
+            # and this page is public.
+            html.Th(html.A(name, href=f"/kiosk/{name}"), scope="row"),
             html.Td(status_pill(state, lang)), html.Td(last), html.Td(shown_version),
             html.Td(scene)], id=f"screen-{name}"))
-    head = html.Thead(html.Tr([html.Th(t(key, lang)) for key in (
+    head = html.Thead(html.Tr([html.Th(t(key, lang), scope="col") for key in (
         "kiosk.screen", "kiosk.screen_state", "kiosk.last_contact", "kiosk.version",
         "kiosk.scene")]))
     return html.Section([

@@ -15,7 +15,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import i18n, ids, runtime
 from dashboard.data.history import QUICK_RANGES_S, History, history, quick_range, to_csv
-from dashboard.data.periods import EARLIEST_DAY, RangeRefused, custom_range_ns
+from dashboard.data.periods import EARLIEST_DAY, RangeRefused, custom_range_ns, local_day
 from dashboard.data.source import DataSource
 from dashboard.data.status import latest_readings, sensor_states
 from dashboard.figures.history import history_figure
@@ -135,7 +135,7 @@ def _range(source: DataSource, key: SeriesKey, interval_s: float, choice: str | 
            start_date: str | None, end_date: str | None) -> tuple[int, int]:
     if choice == "custom" and start_date and end_date:
         zone = source.zone(key.site)
-        today = datetime.fromtimestamp(source.clock(), tz=zone).date()
+        today = local_day(source.now_ns(), zone)
         return custom_range_ns(str(start_date), str(end_date), today, zone)
     name = choice if choice in QUICK_RANGES_S else _DEFAULT_RANGE
     return quick_range(source, name, interval_s)

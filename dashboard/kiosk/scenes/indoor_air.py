@@ -25,7 +25,9 @@ def build(ctx: SceneContext) -> SceneView | None:
     rooms = ctx.scene.rooms or list(dict.fromkeys(
         s.sensor.room for s in ctx.states if s.sensor is not None and s.sensor.room))
     tiles: list[Tile] = []
-    for room in rooms[:MAX_TILES]:
+    for room in rooms:  # rooms without current data are skipped, then the next one shows
+        if len(tiles) == MAX_TILES:
+            break
         def of(role: Role, room: str = room) -> list[SensorState]:
             return [s for s in ctx.by_role(role) if s.sensor and s.sensor.room == room]
 
