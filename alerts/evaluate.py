@@ -69,7 +69,9 @@ class _RoundReader:
         found = self._counts.get(key)
         if found is None:
             found = self.reader.counts(end - length, end, site)
-            self._counts = {key: found}  # keep one: rounds move forward
+            # Keep this bucket's answers (one per window length and site), drop older ones.
+            self._counts = {k: v for k, v in self._counts.items() if k[1] == end}
+            self._counts[key] = found
         return found
 
 

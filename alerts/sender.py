@@ -65,10 +65,12 @@ class Sender:
     def send_due(self) -> int:
         """Send what is due now; returns how many went out."""
         sent = 0
-        now = int(self.clock() * NS_PER_S)
-        for row in self.state.due(now):
+        for row in self.state.due(int(self.clock() * NS_PER_S)):
             if self._stop.is_set():
                 break
+            # The claim counts from now, not from the batch's start: a slow channel must not
+            # let later rows' claims expire before they are sent (another sender would too).
+            now = int(self.clock() * NS_PER_S)
             if not self.state.claim(row.id, self.owner, now, now + int(CLAIM_S * NS_PER_S)):
                 continue  # another sender has it
             channel = self.channels.get(row.channel)
@@ -76,16 +78,17 @@ class Sender:
                 if channel is None:
                     raise ChannelError(f"channel {row.channel!r} is not configured")
                 channel.send(row.address, row.message)
-            except ChannelError as exc:
+            except Exception as exc:
                 wait = backoff_s(row.attempts + 1)
                 log.warning("notification %d (%s to %s) failed, retry in %.0f s: %s",
                             row.id, row.transition, row.recipient, wait, exc)
-                self.state.mark_failed(row.id, str(exc),
+                self.state.mark_failed(row.id, self.owner, f"{type(exc).__name__}: {exc}"
+                                       if not isinstance(exc, ChannelError) else str(exc),
                                        int((self.clock() + wait) * NS_PER_S))
                 if self.metrics:
                     self.metrics.failed.labels(row.channel).inc()
                 continue
-            self.state.mark_sent(row.id, int(self.clock() * NS_PER_S))
+            self.state.mark_sent(row.id, self.owner, int(self.clock() * NS_PER_S))
             sent += 1
             if self.metrics:
                 self.metrics.sent.labels(row.channel).inc()

@@ -273,15 +273,18 @@ class AlertState:
             "AND (claim_until IS NULL OR claim_until < ?)", (owner, until_ns, row_id, now_ns))
         return cur.rowcount == 1
 
-    def mark_sent(self, row_id: int, now_ns: int) -> None:
+    # Both only by the claim's owner: a sender whose claim expired and was taken over must not
+    # overwrite what the new owner records.
+    def mark_sent(self, row_id: int, owner: str, now_ns: int) -> None:
         self._conn().execute("UPDATE outbox SET sent_ns = ?, attempts = attempts + 1, "
                              "claim_owner = NULL, claim_until = NULL, last_error = NULL "
-                             "WHERE id = ?", (now_ns, row_id))
+                             "WHERE id = ? AND claim_owner = ?", (now_ns, row_id, owner))
 
-    def mark_failed(self, row_id: int, error: str, next_try_ns: int) -> None:
+    def mark_failed(self, row_id: int, owner: str, error: str, next_try_ns: int) -> None:
         self._conn().execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, "
                              "next_try_ns = ?, claim_owner = NULL, claim_until = NULL "
-                             "WHERE id = ?", (error[:500], next_try_ns, row_id))
+                             "WHERE id = ? AND claim_owner = ?",
+                             (error[:500], next_try_ns, row_id, owner))
 
     def outbox(self, *, unsent_only: bool = False, limit: int = 200) -> list[OutboxRow]:
         where = "WHERE sent_ns IS NULL" if unsent_only else ""

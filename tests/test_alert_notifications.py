@@ -187,3 +187,33 @@ def test_silent_sensor_through_influxdb(influx: InfluxServer, influx_db: str,
     assert [s.split(":")[0] for s in smtp.mailbox.subjects()] == ["[Stadtpuls] ALARM",
                                                                  "[Stadtpuls] BEHOBEN"]
     store.close()
+
+
+class _BrokenChannel:
+    """A channel whose message building fails with something other than ChannelError (as
+    `EmailMessage` does for a header with a line break)."""
+
+    def send(self, address: str, message: dict[str, object]) -> None:
+        raise ValueError("header value contains a linefeed")
+
+
+def test_any_channel_failure_is_recorded_and_retried_and_only_the_owner_records(
+        tmp_path: Path) -> None:
+    state = AlertState(tmp_path / "alerts.db")
+    with state.transaction() as conn:
+        state.enqueue(conn, 1, "firing", "facility", "email", "a@example.org", {"s": 1}, 0)
+    clock = Clock()
+    sender = Sender(state, {"email": _BrokenChannel()}, clock=clock)  # type: ignore[dict-item]
+    assert sender.send_due() == 0
+    [row] = state.outbox()
+    assert row.sent_ns is None and row.attempts == 1
+    assert row.last_error is not None and "ValueError" in row.last_error
+    # A sender whose claim lapsed and was taken over records nothing over the new owner.
+    clock.now_ns = row.next_try_ns
+    assert state.claim(row.id, "new-owner", clock.now_ns, clock.now_ns + NS_PER_S)
+    state.mark_sent(row.id, "old-owner", clock.now_ns)
+    [row] = state.outbox()
+    assert row.sent_ns is None
+    state.mark_sent(row.id, "new-owner", clock.now_ns)
+    assert state.outbox()[0].sent_ns == clock.now_ns
+    state.close()
