@@ -65,10 +65,6 @@ class BatchBuilder:
     def pending_messages(self) -> int:
         return len(self._messages)
 
-    @property
-    def pending_readings(self) -> int:
-        return len(self._readings)
-
     def add(self, msg: InboundMessage) -> None:
         """Decode one message into the batch (a rejection is kept as a dead letter to be)."""
         if not self._messages:

@@ -247,7 +247,8 @@ class DeadLetterStore:
                chunk: int = 1_000) -> ReplayResult:
         """Re-decode every dead letter, write what decodes now, delete what was written.
 
-        Raises StoreUnavailable (nothing of the current chunk deleted) if the store is down.
+        Raises StoreUnavailable (nothing of the current chunk deleted) if the store is down,
+        DeadLetterError if the dead letters cannot be updated (rolled back).
         """
         result = ReplayResult()
         for letters in self._iter_all(chunk):
@@ -271,12 +272,19 @@ class DeadLetterStore:
             new_reasons += [(reason, decoded[i][0].id) for i, reason in refused.items()]
             done = [d for i, d in enumerate(decoded) if i not in refused]
             with self._lock:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany("UPDATE dead_letters SET reason = ? WHERE id = ?",
-                                     new_reasons)
-                self._db.executemany("DELETE FROM dead_letters WHERE id = ?",
-                                     [(letter.id,) for letter, _ in done])
-                self._db.execute("COMMIT")
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    self._db.executemany("UPDATE dead_letters SET reason = ? WHERE id = ?",
+                                         new_reasons)
+                    self._db.executemany("DELETE FROM dead_letters WHERE id = ?",
+                                         [(letter.id,) for letter, _ in done])
+                    self._db.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    # Never leave the write lock held: the ingests share this file.
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise DeadLetterError(f"cannot update dead letters in {self.path}: "
+                                          f"{exc}") from None
             result.replayed += len(done)
             result.readings += sum(len(r) for _, r in done)
             result.still_rejected += len(new_reasons)

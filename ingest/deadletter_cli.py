@@ -120,6 +120,7 @@ def _list(store: DeadLetterStore, args: argparse.Namespace) -> int:
 
 
 def _replay(store: DeadLetterStore, args: argparse.Namespace) -> int:
+    from ingest.deadletter import DeadLetterError
     from ingest.decoding import MessageDecoder
     from stadtpuls.catalogue import CatalogueError, load_catalogue
     from stadtpuls.settings import SettingsError, catalogue_path, store_settings
@@ -141,6 +142,9 @@ def _replay(store: DeadLetterStore, args: argparse.Namespace) -> int:
         result = store.replay(decoder, target)
     except StoreUnavailable as exc:
         return _fail(f"{exc}; nothing more was replayed, run again when the store is back")
+    except DeadLetterError as exc:
+        return _fail(f"{exc}; check the disk, then run again (replayed readings are written "
+                     "again harmlessly)")
     finally:
         target.close()
     print(f"replayed {result.replayed} messages ({result.readings} readings); "

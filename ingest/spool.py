@@ -192,15 +192,19 @@ class Spool:
         """The oldest batches, together at most `max_readings` readings (at least one)."""
         out: list[tuple[int, SpooledBatch]] = []
         total = 0
+        rows: list[tuple[int, int, bytes]] = []
         with self._lock:
             try:
-                rows = self._db.execute("SELECT id, readings, payload FROM batches ORDER BY id "
-                                        "LIMIT 64").fetchall()
+                # Row by row, stopping at the bound: later payloads are never read from disk.
+                for rowid, n, blob in self._db.execute(
+                        "SELECT id, readings, payload FROM batches ORDER BY id LIMIT 64"):
+                    if rows and total + n > max_readings:
+                        break
+                    rows.append((rowid, n, blob))
+                    total += n
             except sqlite3.Error as exc:
                 raise SpoolError(f"cannot read spool {self.path}: {exc}") from None
         for rowid, n, blob in rows:
-            if out and total + n > max_readings:
-                break
             try:
                 batch = decode_batch(blob)
             except (SpoolError, ValueError, KeyError, TypeError, zlib.error) as exc:
@@ -208,7 +212,6 @@ class Spool:
                 self._quarantine(int(rowid), int(n), f"{type(exc).__name__}: {exc}")
                 continue
             out.append((int(rowid), batch))
-            total += n
         return out
 
     def _quarantine(self, rowid: int, readings: int, why: str) -> None:

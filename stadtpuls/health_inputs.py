@@ -14,6 +14,7 @@ from typing import Protocol
 
 from stadtpuls.catalogue.models import Catalogue, Sensor
 from stadtpuls.health import (
+    SOLAR_ROLES,
     Health,
     HealthLimits,
     WindowStats,
@@ -105,8 +106,10 @@ def gather(
         age = None if last is None else max(0.0, (now_ns - last.time_ns) / NS_PER_S)
         window_s = stuck_window_s(sensor, limits)
         entry = catalogue.sites[site_id].location
-        dark = sun_down_during(entry.lat, entry.lon, entry.altitude_m,
-                               window_end_ns - int(window_s * NS_PER_S), window_end_ns)
+        # Only solar sensors care whether the sun was down (and pvlib is costly to ask).
+        dark = sensor.role in SOLAR_ROLES and sun_down_during(
+            entry.lat, entry.lon, entry.altitude_m,
+            window_end_ns - int(window_s * NS_PER_S), window_end_ns)
         full = counts.get(limits.completeness_window_s, {})
         complete = completeness(full.get(key, 0), limits.completeness_window_s,
                                 sensor.interval_s)
