@@ -21,6 +21,7 @@ from ingest.limits import (
     MAX_PAYLOAD_BYTES,
     NEW_SERIES_PER_HOUR,
     RETENTION_DAYS,
+    SPOOL_MAX_BYTES,
 )
 from stadtpuls.settings import (
     INGEST_LIMITS,
@@ -53,6 +54,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     delivery.add_argument("--spool-max-readings", type=int, default=5_000_000,
                           help="stop acking when the spool holds this many readings "
                           "(default 5,000,000)")
+    delivery.add_argument("--spool-max-bytes", type=int, default=SPOOL_MAX_BYTES,
+                          help="... or this many bytes, payloads kept for dead-lettering "
+                          "included (default 4 GiB)")
     delivery.add_argument("--max-pending-messages", type=int, default=50_000,
                           help="messages held in memory before further ones are left unacked "
                           "at the broker (default 50,000)")
@@ -142,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
             topic_filters=args.topics or decoder.subscriptions(),
             data_dir=Path(args.data_dir), mqtt_version=version, share_group=share_group,
             batch_size=args.batch_size, batch_ms=args.batch_ms,
-            spool_max_readings=args.spool_max_readings, http_host=http_host,
+            spool_max_readings=args.spool_max_readings, spool_max_bytes=args.spool_max_bytes,
+            http_host=http_host,
             http_port=http_port, stats_interval_s=args.stats_interval,
             max_pending_messages=args.max_pending_messages,
             max_unacked_age_s=max_unacked_age, deadletter_max_letters=max_letters,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.deadletter import DEFAULT_MAX_BYTES, DEFAULT_MAX_LETTERS
+from ingest.limits import SPOOL_MAX_BYTES
 from stadtpuls.settings import MqttSettings, SettingsError
 
 
@@ -33,6 +34,7 @@ class IngestConfig:
     batch_size: int = 5_000
     batch_ms: float = 100.0
     spool_max_readings: int = 5_000_000
+    spool_max_bytes: int = SPOOL_MAX_BYTES
     http_host: str = "127.0.0.1"
     http_port: int = 9108  # 0 = no HTTP server
     stats_interval_s: float = 5.0
@@ -49,6 +51,7 @@ class IngestConfig:
     def __post_init__(self) -> None:
         for flag, value in (("--batch-size", self.batch_size), ("--batch-ms", self.batch_ms),
                             ("--spool-max-readings", self.spool_max_readings),
+                            ("--spool-max-bytes", self.spool_max_bytes),
                             ("--max-pending-messages", self.max_pending_messages),
                             ("--max-unacked-age", self.max_unacked_age_s),
                             ("--deadletter-max-count", self.deadletter_max_letters),

@@ -29,6 +29,8 @@ MAX_FUTURE_S = 300
 RETENTION_DAYS = 3_650
 NEW_SERIES_PER_HOUR = 100
 DEAD_LETTER_HEAD_BYTES = 4_096
+SPOOL_MAX_BYTES = 4 * 1024**3
+"""Bytes the on-disk spool may hold, payloads kept for dead-lettering included."""
 """What a dead letter keeps of an oversized payload: enough to see what sent it."""
 
 TOO_LARGE = "payload too large"

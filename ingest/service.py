@@ -47,7 +47,8 @@ class IngestService:
     def __init__(self, config: IngestConfig, decoder: ReadingDecoder, store: StoreWriter) -> None:
         self.config = config
         self.metrics = IngestMetrics()
-        self.spool = Spool(config.spool_path, config.spool_max_readings)
+        self.spool = Spool(config.spool_path, config.spool_max_readings,
+                           config.spool_max_bytes)
         adopted = adopt_orphaned_spools(self.spool, config.data_dir)
         if adopted:
             log.info("took over %d readings spooled under other client ids", adopted)

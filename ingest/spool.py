@@ -17,8 +17,10 @@ Each row keeps the source messages (topic, payload, receive time) next to the re
 batch the store later refuses as bad data can still be dead-lettered as the messages it came
 from, ready for replay, instead of being dropped.
 
-Full. The spool is bounded in readings (`max_readings`). `append` refuses a batch that would
-overflow it; the batch then stays in memory, unacked, and the worker stops taking messages
+Full. The spool is bounded in readings (`max_readings`) and in stored bytes (`max_bytes`: each
+row keeps its messages' payloads, so a sender of large payloads with one reading each would
+fill the disk long before the readings bound). `append` refuses a batch that would overflow
+either; the batch then stays in memory, unacked, and the worker stops taking messages
 (see `ingest.inbound` for how that reaches the broker as back-pressure).
 """
 
@@ -37,6 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.limits import SPOOL_MAX_BYTES
 from stadtpuls.reading import Reading
 from stadtpuls.units import Quantity
 
@@ -120,11 +123,13 @@ class Spool:
     """A bounded, durable FIFO of batches. Thread-safe: delivery appends, one drainer
     reads and deletes."""
 
-    def __init__(self, path: str | Path, max_readings: int = 5_000_000) -> None:
-        if max_readings <= 0:
-            raise ValueError("max_readings must be positive")
+    def __init__(self, path: str | Path, max_readings: int = 5_000_000,
+                 max_bytes: int = SPOOL_MAX_BYTES) -> None:
+        if max_readings <= 0 or max_bytes <= 0:
+            raise ValueError("max_readings and max_bytes must be positive")
         self.path = Path(path)
         self.max_readings = max_readings
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,14 +143,15 @@ class Spool:
             # FULL: an acked message must survive a power cut, not only a process crash.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
-            row = self._db.execute("SELECT COUNT(*), COALESCE(SUM(readings), 0) "
-                                   "FROM batches").fetchone()
+            row = self._db.execute("SELECT COUNT(*), COALESCE(SUM(readings), 0), "
+                                   "COALESCE(SUM(length(payload)), 0) FROM batches").fetchone()
         except (OSError, sqlite3.Error) as exc:
             raise SpoolError(f"cannot open spool {self.path}: {exc}; check the data directory "
                              "(--data-dir / STADTPULS_DATA_DIR) and its permissions") from None
         # In-memory counters: delivery asks "is the spool empty?" for every batch.
         self._batches = int(row[0])
         self._readings = int(row[1])
+        self._bytes = int(row[2])
         self._refused = False
 
     @property
@@ -160,22 +166,24 @@ class Spool:
     def is_empty(self) -> bool:
         return self._batches == 0
 
-    def would_overflow(self, readings: int) -> bool:
+    def would_overflow(self, readings: int, size: int) -> bool:
         # An empty spool takes any batch, or one batch larger than the bound could never go.
-        return self._batches > 0 and self._readings + readings > self.max_readings
+        return self._batches > 0 and (self._readings + readings > self.max_readings
+                                      or self._bytes + size > self.max_bytes)
 
     @property
     def full(self) -> bool:
-        """At the bound, or the last batch offered did not fit."""
-        return self._refused or self._readings >= self.max_readings
+        """At a bound, or the last batch offered did not fit."""
+        return (self._refused or self._readings >= self.max_readings
+                or self._bytes >= self.max_bytes)
 
     def append(self, batch: SpooledBatch) -> bool:
-        """Store the batch durably; False (nothing written) if it would overflow the bound."""
+        """Store the batch durably; False (nothing written) if it would overflow a bound."""
         n = len(batch.readings)
-        if self.would_overflow(n):
+        blob = encode_batch(batch)
+        if self.would_overflow(n, len(blob)):
             self._refused = True
             return False
-        blob = encode_batch(batch)
         with self._lock:
             try:
                 self._db.execute("INSERT INTO batches (created_ns, readings, payload) "
@@ -185,6 +193,7 @@ class Spool:
                                  "space") from None
             self._batches += 1
             self._readings += n
+            self._bytes += len(blob)
             self._refused = False
         return True
 
@@ -209,12 +218,12 @@ class Spool:
                 batch = decode_batch(blob)
             except (SpoolError, ValueError, KeyError, TypeError, zlib.error) as exc:
                 # A damaged row would stop the drain for good: set it aside, go on.
-                self._quarantine(int(rowid), int(n), f"{type(exc).__name__}: {exc}")
+                self._quarantine(int(rowid), int(n), len(blob), f"{type(exc).__name__}: {exc}")
                 continue
             out.append((int(rowid), batch))
         return out
 
-    def _quarantine(self, rowid: int, readings: int, why: str) -> None:
+    def _quarantine(self, rowid: int, readings: int, size: int, why: str) -> None:
         """Move an undecodable row to `damaged_batches` (kept for an operator to inspect)."""
         log.error("spool %s: batch %d cannot be decoded (%s); moved to damaged_batches",
                   self.path, rowid, why[:200])
@@ -234,6 +243,7 @@ class Spool:
                                  ) from None
             self._batches -= 1
             self._readings -= readings
+            self._bytes -= size
 
     def delete(self, ids: Sequence[int]) -> None:
         if not ids:
@@ -241,13 +251,14 @@ class Spool:
         with self._lock:
             try:
                 self._db.execute("BEGIN")
-                removed = readings = 0
+                removed = readings = size = 0
                 for rowid in ids:
-                    row = self._db.execute("DELETE FROM batches WHERE id = ? RETURNING readings",
-                                           (rowid,)).fetchone()
+                    row = self._db.execute("DELETE FROM batches WHERE id = ? RETURNING readings, "
+                                           "length(payload)", (rowid,)).fetchone()
                     if row is not None:
                         removed += 1
                         readings += int(row[0])
+                        size += int(row[1])
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
@@ -255,6 +266,7 @@ class Spool:
                 raise SpoolError(f"spool {self.path}: drained batches stay: {exc}") from None
             self._batches -= removed
             self._readings -= readings
+            self._bytes -= size
             self._refused = False
 
     def adopt(self, other: Path) -> int:
@@ -266,9 +278,9 @@ class Spool:
                 self._db.execute("ATTACH DATABASE ? AS orphan", (str(other),))
                 try:
                     self._db.execute("BEGIN IMMEDIATE")
-                    batches, readings = self._db.execute(
-                        "SELECT COUNT(*), COALESCE(SUM(readings), 0) FROM orphan.batches"
-                    ).fetchone()
+                    batches, readings, size = self._db.execute(
+                        "SELECT COUNT(*), COALESCE(SUM(readings), 0), "
+                        "COALESCE(SUM(length(payload)), 0) FROM orphan.batches").fetchone()
                     self._db.execute("INSERT INTO main.batches (created_ns, readings, payload) "
                                      "SELECT created_ns, readings, payload FROM orphan.batches "
                                      "ORDER BY id")
@@ -281,6 +293,7 @@ class Spool:
                 raise SpoolError(f"cannot take over spool {other}: {exc}") from None
             self._batches += int(batches)
             self._readings += int(readings)
+            self._bytes += int(size)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{other}{suffix}").unlink(missing_ok=True)
         return int(readings)

@@ -6,6 +6,7 @@ tests/ingest_fakes.py.
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 import urllib.error
@@ -297,6 +298,22 @@ def test_spool_bound_admits_one_oversized_batch_when_empty(tmp_path: Path) -> No
     assert spool.append(batch)
     assert not spool.append(batch)
     assert spool.full
+    spool.close()
+
+
+def test_spool_is_bounded_in_bytes_too_and_counts_them_across_reopen(tmp_path: Path) -> None:
+    # One reading per large payload: the readings bound alone would let the disk fill.
+    noise = random.Random(0).randbytes(250_000)  # incompressible, as the spool stores it
+    big = SpooledBatch([SourceMessage("t", noise, 0)],
+                       [Reading(SITE, "a", Quantity.COUNT, T0, 1.0)], [0])
+    spool = Spool(tmp_path / "s.db", max_bytes=600_000)
+    assert spool.append(big) and spool.append(big)  # about 250 kB each as stored
+    assert not spool.append(big) and spool.full
+    spool.close()
+    spool = Spool(tmp_path / "s.db", max_bytes=600_000)  # the stored bytes are counted again
+    assert spool.batches == 2 and not spool.append(big)
+    spool.delete([rowid for rowid, _ in spool.oldest(1)])
+    assert spool.append(big)
     spool.close()
 
 
