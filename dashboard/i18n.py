@@ -74,21 +74,35 @@ def fmt_percent(share: float | None, lang: str, decimals: int = 0) -> str:
     return f"{number}\u202f%" if lang == "de" else f"{number}%"
 
 
-def fmt_energy(wh: float | None, lang: str) -> str:
-    """Wh scaled to kWh or MWh, whichever reads best."""
+def energy_parts(wh: float | None, lang: str) -> tuple[str, str]:
+    """(number, unit) of Wh scaled to kWh or MWh, whichever reads best; the kiosk sets the
+    two apart, the pages join them (`fmt_energy`)."""
     if wh is None:
-        return "–"
+        return "–", ""
     if abs(wh) >= 10_000_000:
-        return fmt_value(wh / 1e6, "MWh", lang, 1)
+        return fmt_number(wh / 1e6, lang, 1), "MWh"
     kwh = wh / 1000
-    return fmt_value(kwh, "kWh", lang, 0 if abs(kwh) >= 100 else 1)
+    return fmt_number(kwh, lang, 0 if abs(kwh) >= 100 else 1), "kWh"
+
+
+def kw_number(w: float, lang: str) -> str:
+    """Watts as a number of kW, whole from 100 kW on."""
+    return fmt_number(w / 1000, lang, 0 if abs(w) >= 100_000 else 1)
+
+
+def _joined(number: str, unit: str) -> str:
+    return f"{number}\u202f{unit}" if unit and number != "–" else number
+
+
+def fmt_energy(wh: float | None, lang: str) -> str:
+    return _joined(*energy_parts(wh, lang))
 
 
 def fmt_power(w: float | None, lang: str) -> str:
     if w is None:
         return "–"
     if abs(w) >= 1000:
-        return fmt_value(w / 1000, "kW", lang, 0 if abs(w) >= 100_000 else 1)
+        return _joined(kw_number(w, lang), "kW")
     return fmt_value(w, "W", lang, 0)
 
 

@@ -26,16 +26,6 @@ def year_and_today(ctx: SceneContext) -> tuple[Balance, Balance, Freshness] | No
     return year, today, meters.fresh
 
 
-def energy_parts(wh: float | None, lang: str) -> tuple[str, str]:
-    """(number, unit): kWh below 10 MWh, MWh above."""
-    if wh is None:
-        return "–", ""
-    if abs(wh) >= 10_000_000:
-        return i18n.fmt_number(wh / 1e6, lang, 1), "MWh"
-    kwh = wh / 1000
-    return i18n.fmt_number(kwh, lang, 0 if abs(kwh) >= 100 else 1), "kWh"
-
-
 def mass_parts(kg: float | None, lang: str) -> tuple[str, str]:
     """(number, unit): kg below 10 t, t above."""
     if kg is None:

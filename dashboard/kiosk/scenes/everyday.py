@@ -8,7 +8,7 @@ from __future__ import annotations
 from dashboard import i18n
 from dashboard.i18n import t
 from dashboard.kiosk.model import SceneContext, SceneView
-from dashboard.kiosk.scenes._energy import energy_parts, year_and_today
+from dashboard.kiosk.scenes._energy import year_and_today
 
 
 def build(ctx: SceneContext) -> SceneView | None:
@@ -24,7 +24,7 @@ def build(ctx: SceneContext) -> SceneView | None:
     hero = ctx.tile(t("kiosk.households", ctx.lang),
                     i18n.fmt_number(households, ctx.lang, 1 if households < 10 else 0), fresh,
                     note=t("kiosk.everyday_note", ctx.lang,
-                           energy=" ".join(energy_parts(year.pv_wh, ctx.lang))))
+                           energy=" ".join(i18n.energy_parts(year.pv_wh, ctx.lang))))
     tiles = (ctx.tile(t("kiosk.car_km", ctx.lang), i18n.fmt_number(car_km, ctx.lang, 0),
                       fresh, unit="km"),)
     factors = t("kiosk.everyday_factors", ctx.lang,

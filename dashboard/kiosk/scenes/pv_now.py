@@ -8,11 +8,6 @@ from dashboard.kiosk.model import SceneContext, SceneView, Tile, figure
 from stadtpuls.catalogue import Role
 
 
-def _kw(watts: float, lang: str) -> str:
-    kw = watts / 1000
-    return i18n.fmt_number(kw, lang, 0 if abs(kw) >= 100 else 1)
-
-
 def build(ctx: SceneContext) -> SceneView | None:
     power = ctx.by_role(Role.PV_POWER)
     total = figure(power, ctx.now_ns)
@@ -28,12 +23,13 @@ def build(ctx: SceneContext) -> SceneView | None:
         if part is not None:
             label = t("kiosk.facade", ctx.lang,
                       orientation=t(f"compass.{array.orientation}", ctx.lang))
-            tiles.append(ctx.tile(label, _kw(part.total, ctx.lang), part.fresh, unit="kW"))
+            tiles.append(ctx.tile(label, i18n.kw_number(part.total, ctx.lang), part.fresh,
+                                  unit="kW"))
     roof_ids = {a.id for a in arrays if a.kind == "roof"}
     roof = figure([s for s in power if s.sensor and s.sensor.array in roof_ids], ctx.now_ns)
     if roof is not None:
-        tiles.append(ctx.tile(t("kiosk.roof", ctx.lang), _kw(roof.total, ctx.lang),
+        tiles.append(ctx.tile(t("kiosk.roof", ctx.lang), i18n.kw_number(roof.total, ctx.lang),
                               roof.fresh, unit="kW"))
-    hero = ctx.tile(t("kiosk.pv_now_hero", ctx.lang), _kw(total.total, ctx.lang),
+    hero = ctx.tile(t("kiosk.pv_now_hero", ctx.lang), i18n.kw_number(total.total, ctx.lang),
                     total.fresh, unit="kW")
     return SceneView("pv_now", t("kiosk.pv_now", ctx.lang), hero, tuple(tiles))
