@@ -27,7 +27,7 @@ from stadtpuls.settings import (
     store_settings,
 )
 from stadtpuls.store.opening import open_store
-from stadtpuls.timebase import NS_PER_S
+from stadtpuls.timebase import NS_PER_S, from_ns, to_ns
 
 if TYPE_CHECKING:
     from alerts.state import AlertState
@@ -90,12 +90,11 @@ def _ns(text: str) -> int:
     when = datetime.fromisoformat(text)
     if when.tzinfo is None:
         raise ValueError(f"{text!r} needs a time zone offset, e.g. +01:00 or Z")
-    return int(when.timestamp() * NS_PER_S)
+    return to_ns(when)
 
 
 def _when(ns: int | None) -> str:
-    return "-" if ns is None else datetime.fromtimestamp(ns / NS_PER_S).astimezone().isoformat(
-        timespec="seconds")
+    return "-" if ns is None else from_ns(ns).astimezone().isoformat(timespec="seconds")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -178,8 +177,7 @@ def _preview(args: argparse.Namespace) -> int:
 
     try:
         catalogue = load_catalogue(catalogue_path(args))
-        end = (datetime.fromtimestamp(_ns(args.end) / NS_PER_S, UTC) if args.end
-               else datetime.now(UTC))
+        end = from_ns(_ns(args.end)) if args.end else datetime.now(UTC)
     except (CatalogueError, ValueError) as exc:
         return _fail(str(exc))
     start = end - timedelta(days=args.days)

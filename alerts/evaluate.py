@@ -36,7 +36,7 @@ from stadtpuls.pipeline import PIPELINE_SITE, PipelineFigure, split_pipeline_sen
 from stadtpuls.reading import SeriesKey
 from stadtpuls.store.errors import StoreUnavailable
 from stadtpuls.store.protocol import Aggregate, StoreReader, WindowSeries
-from stadtpuls.timebase import NS_PER_S
+from stadtpuls.timebase import NS_PER_HOUR, NS_PER_S
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ LOOKBACK_MIN_S = 3_600.0
 """The newest reading is looked for this far back, or three of the slowest sensor's
 intervals if that is longer; older counts as never seen (no data either way). Short, because
 this is the query every round pays for."""
-COUNTS_BUCKET_NS = 3_600 * NS_PER_S
+COUNTS_BUCKET_NS = NS_PER_HOUR
 """Completeness counts (24 h windows, the costliest query) are refreshed hourly, not every
 round: an hour more or less changes a day's share by 4 % at most."""
 

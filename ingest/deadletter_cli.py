@@ -20,6 +20,7 @@ from stadtpuls.settings import (
     add_store_arguments,
 )
 from stadtpuls.store.opening import open_store
+from stadtpuls.timebase import from_ns
 
 if TYPE_CHECKING:
     from ingest.deadletter import DeadLetterStore
@@ -61,7 +62,7 @@ def _parse_before(text: str) -> datetime:
 
 
 def _iso(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="milliseconds")
+    return from_ns(ns).isoformat(timespec="milliseconds")
 
 
 def _preview(payload: bytes, width: int = 60) -> str:
