@@ -25,6 +25,13 @@ from pydantic import (
 
 from stadtpuls.catalogue.alerts import AlertConfig
 from stadtpuls.catalogue.display import Display, check_display_references
+from stadtpuls.catalogue.publication import (
+    DataClass,
+    LicenceId,
+    Publication,
+    effective,
+    missing_licence_message,
+)
 from stadtpuls.topics import sensor_topic
 from stadtpuls.units import Quantity, UnitError, converter
 
@@ -173,6 +180,11 @@ class Sensor(_Model):
         None, description="Optional warn/alarm levels in the canonical unit."
     )
     labels: dict[str, str] = Field(default_factory=dict, description="Free-form labels.")
+    data_class: DataClass | None = Field(None, description=(
+        "public, internal or personal; default the site's. Only public data leaves through "
+        "the open-data interfaces."))
+    licence: LicenceId | None = Field(None, description="Licence of public data; default the "
+                                      "site's.")
 
     def is_plausible(self, value: float) -> bool:
         """The plausibility rule: `value`, in the canonical unit, within `plausible`.
@@ -210,6 +222,10 @@ class Site(_Model):
         "accept", description="What the ingest does with readings of sensors that are not in "
         "this catalogue: 'accept' stores them marked unregistered (shown on /sensors), "
         "'dead-letter' refuses them with the reason, so made-up ids add no series.")
+    data_class: DataClass = Field("internal", description=(
+        "Default classification of the site's sensors: public, internal (the default: nothing "
+        "is published by accident) or personal."))
+    licence: LicenceId | None = Field(None, description="Default licence of public sensors.")
 
     @field_validator("timezone")
     @classmethod
@@ -236,7 +252,14 @@ class Site(_Model):
             if sensor.array is not None and sensor.array not in arrays:
                 raise ValueError(f"sensor {sensor.id!r} names unknown pv array "
                                  f"{sensor.array!r}; known: {sorted(arrays)}")
+            if (self.publication(sensor).data_class == "public"
+                    and not self.publication(sensor).is_public):
+                raise ValueError(missing_licence_message(sensor.id))
         return self
+
+    def publication(self, sensor: Sensor) -> Publication:
+        """`sensor`'s classification and licence, its own over the site's defaults."""
+        return effective(self.data_class, self.licence, sensor.data_class, sensor.licence)
 
 
 class Catalogue(_Model):
@@ -278,6 +301,14 @@ class Catalogue(_Model):
         if entry is None:
             return None
         return next((s for s in entry.sensors if s.id == sensor_id), None)
+
+    def public_sensors(self) -> Iterator[tuple[str, Sensor, Publication]]:
+        """(site id, sensor, publication) of every sensor whose data may be published."""
+        for site_id, entry in self.sites.items():
+            for sensor in entry.sensors:
+                publication = entry.publication(sensor)
+                if publication.is_public:
+                    yield site_id, sensor, publication
 
     @staticmethod
     def topic_of(site: str, sensor: Sensor) -> str:
