@@ -182,6 +182,27 @@ class InfluxStore:
             out[key] = int(s["values"][0][1])
         return out
 
+    def readings(
+        self, series: SeriesKey, start_ns: int, end_ns: int, limit: int,
+        descending: bool = False,
+    ) -> list[Reading]:
+        if limit <= 0:
+            raise ValueError("limit must be positive")
+        where, params = _where(keys=[series], start_ns=start_ns, end_ns=end_ns)
+        order = "DESC" if descending else "ASC"
+        # LIMIT takes no bound parameter; `limit` is an int, so the text holds digits only.
+        q = (f'SELECT "value", "implausible", "unregistered" '
+             f"FROM {quote_ident(series.quantity.value)} {where} "
+             f"ORDER BY time {order} LIMIT {int(limit)}")
+        out: list[Reading] = []
+        for s in self._series(self._query(q, params)):
+            idx = {c: i for i, c in enumerate(s["columns"])}
+            for row in s["values"]:
+                out.append(Reading(series.site, series.sensor, series.quantity, int(row[0]),
+                                   float(row[idx["value"]]), bool(row[idx["implausible"]]),
+                                   bool(row[idx["unregistered"]])))
+        return out
+
     def _query(self, q: str, params: dict[str, Any]) -> dict[str, Any]:
         fields = {"db": self.database, "q": q, "epoch": "ns", "params": json.dumps(params)}
         if self.retention_policy:

@@ -90,6 +90,19 @@ class StoreReader(Protocol):
         """Number of readings per series in [start_ns, end_ns)."""
         ...
 
+    def readings(
+        self, series: SeriesKey, start_ns: int, end_ns: int, limit: int,
+        descending: bool = False,
+    ) -> list[Reading]:
+        """The stored readings of one series in [start_ns, end_ns), at most `limit`, oldest
+        first (newest first if `descending`).
+
+        Raw values for the open-data interfaces; callers page by moving `start_ns` (or
+        `end_ns`) past the last time they got, which stays exact because times are unique
+        per series.
+        """
+        ...
+
     def close(self) -> None: ...
 
 

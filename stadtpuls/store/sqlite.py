@@ -180,6 +180,19 @@ class SQLiteStore:
             SeriesKey(s, n, Quantity(q)): c for s, n, q, c in self._query(sql, params)
         }
 
+    def readings(
+        self, series: SeriesKey, start_ns: int, end_ns: int, limit: int,
+        descending: bool = False,
+    ) -> list[Reading]:
+        if limit <= 0:
+            raise ValueError("limit must be positive")
+        where, params = _filters(key=series, start_ns=start_ns, end_ns=end_ns)
+        order = "DESC" if descending else "ASC"
+        sql = (f"SELECT time_ns, value, implausible, unregistered FROM readings {where} "
+               f"ORDER BY time_ns {order} LIMIT ?")
+        return [Reading(series.site, series.sensor, series.quantity, t, v, bool(i), bool(u))
+                for t, v, i, u in self._query(sql, [*params, limit])]
+
     def _query(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         try:
             return self._conn().execute(sql, params).fetchall()
