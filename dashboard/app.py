@@ -25,6 +25,7 @@ from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.i18n import t
 from dashboard.kiosk import routes as kiosk_routes
 from dashboard.ui import aria, now_text
+from opendata import routes as opendata_routes
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.store.protocol import StoreReader
 
@@ -61,6 +62,7 @@ def create_app(
     )
     runtime.install(app.server, source)
     kiosk_routes.install(app.server, source)
+    opendata_routes.install(app.server, source)
     for page in pages.ALL:
         page.register(app)
     app.layout = _frame(source.settings)

@@ -54,7 +54,7 @@ def test_readings_pages_through_one_series_exactly(store: Store) -> None:
     got: list[Reading] = []
     start = T0
     while True:
-        page = store.readings(key, start, T0 + 10**6 * S, 128)
+        page = store.readings(key, start, T0 + 10**6 * S, limit=128)
         got += page
         if len(page) < 128:
             break
@@ -67,9 +67,9 @@ def test_readings_bounds_limit_and_descending(store: Store) -> None:
     mine = sorted(_written(store), key=lambda r: r.time_ns)
     key = SeriesKey("site", "a", Quantity.POWER)
     start, end = mine[10].time_ns, mine[20].time_ns  # half-open: 10 .. 19
-    assert store.readings(key, start, end, 100) == mine[10:20]
-    assert store.readings(key, start, end, 3) == mine[10:13]
-    assert store.readings(key, start, end, 3, descending=True) == mine[19:16:-1]
-    assert store.readings(SeriesKey("site", "zz", Quantity.POWER), start, end, 10) == []
+    assert store.readings(key, start, end, limit=100) == mine[10:20]
+    assert store.readings(key, start, end, limit=3) == mine[10:13]
+    assert store.readings(key, start, end, limit=3, descending=True) == mine[19:16:-1]
+    assert store.readings(SeriesKey("site", "zz", Quantity.POWER), start, end, limit=10) == []
     with pytest.raises(ValueError, match="limit"):
-        store.readings(key, start, end, 0)
+        store.readings(key, start, end, limit=0)

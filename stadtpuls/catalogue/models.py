@@ -28,6 +28,7 @@ from stadtpuls.catalogue.display import Display, check_display_references
 from stadtpuls.catalogue.publication import (
     DataClass,
     LicenceId,
+    OpenData,
     Publication,
     effective,
     missing_licence_message,
@@ -270,6 +271,8 @@ class Catalogue(_Model):
     # Public display screens (stadtpuls/catalogue/display.py), by screen name.
     displays: dict[Identifier, Display] = Field(
         default_factory=dict, description="Lobby screens by name; URL /kiosk/<name>.")
+    open_data: OpenData | None = Field(None, description="Publisher and contact of the public "
+                                       "sensors' data (stadtpuls/catalogue/publication.py).")
 
     @model_validator(mode="after")
     def _alert_references(self) -> Self:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 DataClass = Literal["public", "internal", "personal"]
 LicenceId = Literal["dl-de/by-2-0", "dl-de/zero-2-0", "CC-BY-4.0", "CC0-1.0"]
@@ -29,6 +29,14 @@ LICENCES: dict[str, tuple[str, str]] = {
                   "https://creativecommons.org/licenses/by/4.0/"),
     "CC0-1.0": ("http://dcat-ap.de/def/licenses/cc-zero",
                 "https://creativecommons.org/publicdomain/zero/1.0/"),
+}
+
+# Full names, for file headers and pages (German, as the licences are titled).
+LICENCE_NAMES: dict[str, str] = {
+    "dl-de/by-2-0": "Datenlizenz Deutschland – Namensnennung – Version 2.0",
+    "dl-de/zero-2-0": "Datenlizenz Deutschland – Zero – Version 2.0",
+    "CC-BY-4.0": "Creative Commons Namensnennung 4.0 International (CC BY 4.0)",
+    "CC0-1.0": "Creative Commons Zero 1.0 Universal (CC0 1.0)",
 }
 
 
@@ -54,6 +62,10 @@ class Publication(BaseModel):
         """Where a person reads the licence, for CSV headers and pages."""
         return LICENCES[self.licence][1] if self.licence else None
 
+    @property
+    def licence_name(self) -> str | None:
+        return LICENCE_NAMES[self.licence] if self.licence else None
+
 
 def effective(site_class: DataClass, site_licence: LicenceId | None,
               sensor_class: DataClass | None, sensor_licence: LicenceId | None) -> Publication:
@@ -65,3 +77,58 @@ def effective(site_class: DataClass, site_licence: LicenceId | None,
 def missing_licence_message(sensor_id: str) -> str:
     return (f"sensor {sensor_id!r} is public but has no licence; add `licence:` to the sensor "
             f"or its site, one of {', '.join(LICENCES)}")
+
+
+# -- who publishes: the catalogue-level `open_data:` section ---------------------------------
+
+# DCAT-AP.de levels of political coverage (https://www.dcat-ap.de/def/politicalGeocoding/Level/).
+GeocodingLevel = Literal["federal", "state", "administrativeDistrict", "district",
+                         "municipality"]
+_GEOCODING_LEVEL_BASE = "http://dcat-ap.de/def/politicalGeocoding/Level/"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Texts(_Section):
+    de: str = Field(min_length=1, description="German text.")
+    en: str = Field(min_length=1, description="English text.")
+
+
+class Publisher(_Section):
+    name: str = Field(min_length=1, description="Name of the publishing body, e.g. the city.")
+    uri: HttpUrl = Field(description="A stable URI of the publisher (its web site will do).")
+
+
+class Contact(_Section):
+    name: str = Field(min_length=1, description="Office or team answering questions.")
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                       description="E-mail address of the contact point.")
+    url: HttpUrl | None = Field(None, description="Contact form, if any.")
+
+
+class OpenData(_Section):
+    """Who publishes the public sensors' data, for the DCAT-AP.de catalogue and the CSV
+    headers (docs/opendata.md)."""
+
+    title: Texts = Field(description="Title of the data catalogue.")
+    description: Texts = Field(description="One or two sentences about the catalogue.")
+    publisher: Publisher = Field(description="dct:publisher of catalogue and datasets.")
+    contact: Contact = Field(description="dcat:contactPoint of every dataset.")
+    attribution: str = Field(min_length=1, description=(
+        "Attribution text licences such as dl-de/by-2-0 ask for, e.g. 'Stadt Freiburg im "
+        "Breisgau, Stadtpuls'."))
+    political_geocoding_uri: HttpUrl = Field(description=(
+        "dcatde:politicalGeocodingURI, e.g. http://dcat-ap.de/def/politicalGeocoding/"
+        "municipalityKey/08311000 for Freiburg (its AGS)."))
+    political_geocoding_level: GeocodingLevel = Field(
+        "municipality", description="dcatde:politicalGeocodingLevelURI, the last path part.")
+    contributor_id: HttpUrl | None = Field(None, description=(
+        "dcatde:contributorID that GovData assigned to the publisher, if any."))
+    keywords: list[str] = Field(default_factory=list, description="dcat:keyword of every "
+                                "dataset (German), e.g. Sensordaten, Umwelt.")
+
+    @property
+    def political_geocoding_level_uri(self) -> str:
+        return _GEOCODING_LEVEL_BASE + self.political_geocoding_level

@@ -183,17 +183,16 @@ class InfluxStore:
         return out
 
     def readings(
-        self, series: SeriesKey, start_ns: int, end_ns: int, limit: int,
+        self, series: SeriesKey, start_ns: int, end_ns: int, *, limit: int,
         descending: bool = False,
     ) -> list[Reading]:
-        if limit <= 0:
-            raise ValueError("limit must be positive")
+        if not 0 < limit <= 1_000_000:
+            raise ValueError(f"limit must be between 1 and 1000000, not {limit}")
         where, params = _where(keys=[series], start_ns=start_ns, end_ns=end_ns)
-        order = "DESC" if descending else "ASC"
-        # LIMIT takes no bound parameter; `limit` is an int, so the text holds digits only.
-        q = (f'SELECT "value", "implausible", "unregistered" '
-             f"FROM {quote_ident(series.quantity.value)} {where} "
-             f"ORDER BY time {order} LIMIT {int(limit)}")
+        # LIMIT takes no bound parameter in InfluxQL; `limit` is a checked int, not text.
+        q = (f'SELECT "value", "implausible", "unregistered" FROM '
+             f"{quote_ident(series.quantity.value)} {where} "
+             f"ORDER BY time {'DESC' if descending else 'ASC'} LIMIT {int(limit)}")
         out: list[Reading] = []
         for s in self._series(self._query(q, params)):
             idx = {c: i for i, c in enumerate(s["columns"])}

@@ -91,15 +91,14 @@ class StoreReader(Protocol):
         ...
 
     def readings(
-        self, series: SeriesKey, start_ns: int, end_ns: int, limit: int,
+        self, series: SeriesKey, start_ns: int, end_ns: int, *, limit: int,
         descending: bool = False,
     ) -> list[Reading]:
-        """The stored readings of one series in [start_ns, end_ns), at most `limit`, oldest
-        first (newest first if `descending`).
+        """The raw readings of one series in [start_ns, end_ns), ordered by time, at most `limit`.
 
-        Raw values for the open-data interfaces; callers page by moving `start_ns` (or
-        `end_ns`) past the last time they got, which stays exact because times are unique
-        per series.
+        Oldest first, or newest first with `descending`. Times within a series are unique
+        (a duplicate write overwrites), so "after the last time seen" is an exact
+        continuation: the open-data API pages through a series with it (keyset paging).
         """
         ...
 

@@ -181,15 +181,14 @@ class SQLiteStore:
         }
 
     def readings(
-        self, series: SeriesKey, start_ns: int, end_ns: int, limit: int,
+        self, series: SeriesKey, start_ns: int, end_ns: int, *, limit: int,
         descending: bool = False,
     ) -> list[Reading]:
-        if limit <= 0:
-            raise ValueError("limit must be positive")
+        limit = _check_limit(limit)
         where, params = _filters(key=series, start_ns=start_ns, end_ns=end_ns)
-        order = "DESC" if descending else "ASC"
+        # The primary key (site, sensor, quantity, time_ns) serves both orders and the LIMIT.
         sql = (f"SELECT time_ns, value, implausible, unregistered FROM readings {where} "
-               f"ORDER BY time_ns {order} LIMIT ?")
+               f"ORDER BY time_ns {'DESC' if descending else 'ASC'} LIMIT ?")
         return [Reading(series.site, series.sensor, series.quantity, t, v, bool(i), bool(u))
                 for t, v, i, u in self._query(sql, [*params, limit])]
 
@@ -201,6 +200,12 @@ class SQLiteStore:
 
     def close(self) -> None:
         self._conns.close()
+
+
+def _check_limit(limit: int) -> int:
+    if not 0 < limit <= 1_000_000:
+        raise ValueError(f"limit must be between 1 and 1000000, not {limit}")
+    return int(limit)
 
 
 def _filters(
