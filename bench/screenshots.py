@@ -44,7 +44,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-
 PAGES = [("overview", "/"), ("energy", "/energy"), ("sensors", "/sensors"),
          ("sensor-detail", "/sensors/stuehlinger~weather_air_temperature"),
          ("sensor-detail-co2-7d", "/sensors/stuehlinger~room_sitzungssaal_co2?range=7d"),
-         ("map", "/map"), ("status", "/status")]
+         ("map", "/map"), ("status", "/status"), ("opendata", "/opendata")]
 PHONE_PAGES = [("overview", "/"), ("energy", "/energy")]
 
 

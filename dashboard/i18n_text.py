@@ -340,4 +340,53 @@ TEXT.update(_pairs(
     kiosk__bikes_last=("Zuletzt {n} in {minutes} Minuten",
                        "Last {minutes} minutes: {n}"),
     kiosk__clock=("Uhrzeit", "Time"),
+    # open data (/opendata)
+    nav__opendata=("Offene Daten", "Open data"),
+    opendata__title=("Offene Daten", "Open data"),
+    opendata__intro=("Messwerte der öffentlichen Sensoren zur freien Weiterverwendung: als "
+                     "Schnittstelle, als Dateien und im Datenkatalog.",
+                     "Readings of the public sensors, free to reuse: through an API, as files "
+                     "and in the data catalogue."),
+    opendata__what=("Was veröffentlicht wird", "What is published"),
+    opendata__what_text=("{n} Datensätze von {sites} Standorten: jeder Datensatz ist ein "
+                         "Sensor mit allen seinen Messwerten, in der Einheit der Tabelle "
+                         "und unter der genannten Lizenz. Nur Sensoren, die die Stadt als "
+                         "öffentlich eingestuft hat, erscheinen hier; Raumklima und Daten "
+                         "über Personen bleiben intern.",
+                         "{n} datasets from {sites} sites: each dataset is one sensor with "
+                         "all its readings, in the unit of the table and under the licence "
+                         "given. Only sensors the city has classified as public appear here; "
+                         "indoor climate and data about people stay internal."),
+    opendata__none=("Zurzeit werden keine Daten veröffentlicht.",
+                    "No data is published at the moment."),
+    opendata__access=("Zugänge", "Access"),
+    opendata__sta=("OGC SensorThings API", "OGC SensorThings API"),
+    opendata__sta_text=("Schnittstelle für Anwendungen wie das Masterportal oder FROST, "
+                        "nur lesend, mit allen Messwerten:",
+                        "API for applications such as Masterportal or FROST, read-only, "
+                        "with every reading:"),
+    opendata__catalog=("Datenkatalog (DCAT-AP.de)", "Data catalogue (DCAT-AP.de)"),
+    opendata__catalog_text=("Beschreibung aller Datensätze für Datenportale wie GovData:",
+                            "Description of every dataset for data portals such as GovData:"),
+    opendata__files=("Dateien (CSV)", "Files (CSV)"),
+    opendata__files_text=("Eine Datei je Datensatz und Tag oder Monat (Ortszeit), mit einem "
+                          "Kopf, der Einheit und Lizenz nennt. Diese Adressen bleiben stabil:",
+                          "One file per dataset and day or month (local time), with a header "
+                          "that names unit and licence. These addresses stay stable:"),
+    opendata__datasets=("Datensätze", "Datasets"),
+    opendata__col_dataset=("Datensatz", "Dataset"),
+    opendata__col_site=("Standort", "Site"),
+    opendata__col_unit=("Einheit", "Unit"),
+    opendata__col_licence=("Lizenz", "Licence"),
+    opendata__col_links=("Daten", "Data"),
+    opendata__link_files=("Dateien", "Files"),
+    opendata__link_files_of=("Dateien: {name}", "Files: {name}"),
+    opendata__link_sta=("API", "API"),
+    opendata__link_sta_of=("SensorThings API: {name}", "SensorThings API: {name}"),
+    opendata__cite=("Zitieren", "How to cite"),
+    opendata__cite_text=("Die Lizenzen verlangen die Nennung der Quelle. Bitte geben Sie an:",
+                         "The licences ask you to name the source. Please state:"),
+    opendata__cite_example=("Datenquelle: {attribution}, {licence}, {url}",
+                            "Data source: {attribution}, {licence}, {url}"),
+    opendata__contact=("Fragen zu den Daten: {name},", "Questions about the data: {name},"),
 ))

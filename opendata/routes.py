@@ -53,13 +53,14 @@ def _installed() -> _Installed:
     return found
 
 
-def _base() -> str:
+def base_url() -> str:
+    """Inside a request: STADTPULS_PUBLIC_BASE_URL, else the scheme and host asked for."""
     return _installed().base_url or request.host_url.rstrip("/")
 
 
 def _file(site: str, sensor: str, name: str) -> Response:
     state = _installed()
-    return serve_file(state.source, state.files, _base(), site, sensor, name)
+    return serve_file(state.source, state.files, base_url(), site, sensor, name)
 
 
 def _catalog(extension: str | None = None) -> Response:
@@ -76,7 +77,7 @@ def _catalog(extension: str | None = None) -> Response:
     if meta is None:
         return text(404, "this deployment publishes no catalogue: the site catalogue has no "
                     "`open_data:` section (publisher and contact; see docs/opendata.md)")
-    base = _base()
+    base = base_url()
     try:
         body = source.reader.memo(
             ("opendata.catalog", base, extension),
