@@ -69,7 +69,8 @@ class DataSource:
         clock: Callable[[], float] = time.time,
         cache: TTLCache | None = None,
     ) -> DataSource:
-        return cls(CachedStore(store, cache or TTLCache()), catalogue,
+        # `is not None`: an empty TTLCache has length 0 and so is falsy.
+        return cls(CachedStore(store, cache if cache is not None else TTLCache()), catalogue,
                    settings or DashboardSettings(), clock)
 
     def now_ns(self) -> int:
