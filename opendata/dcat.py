@@ -27,6 +27,7 @@ from stadtpuls.timebase import NS_PER_S
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 GSP = Namespace("http://www.opengis.net/ont/geosparql#")
+ELI = Namespace("http://data.europa.eu/eli/ontology#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 EU = "http://publications.europa.eu/resource/authority/"
 FREQUENCY = URIRef(EU + "frequency/UPDATE_CONT")  # readings arrive as they are measured
@@ -115,8 +116,10 @@ def _dataset(g: Graph, dataset: Dataset, meta: OpenData, base_url: str, publishe
         g.add((node, DCTERMS.issued, _when(span[0])))
         g.add((node, DCTERMS.modified, _when(span[1])))
     if dataset.hvd_category is not None:
-        g.add((node, DCATAP.hvdCategory, URIRef(dataset.hvd_category)))
-        g.add((node, DCATAP.applicableLegislation, URIRef(HVD_REGULATION)))
+        category = URIRef(dataset.hvd_category)
+        g.add((category, RDF.type, SKOS.Concept))
+        g.add((node, DCATAP.hvdCategory, category))
+        g.add((node, DCATAP.applicableLegislation, _regulation(g)))
         g.add((service, DCATAP.hvdCategory, URIRef(dataset.hvd_category)))
     g.add((service, DCAT.servesDataset, node))
     files = _distribution(g, dataset, meta, f"{node}#csv", base_url + urls.files_index(dataset),
@@ -126,7 +129,7 @@ def _dataset(g: Graph, dataset: Dataset, meta: OpenData, base_url: str, publishe
                         base_url + urls.sta_datastreams(dataset), JSON, "application/json",
                         ("OGC SensorThings API (Datastream)", "OGC SensorThings API (Datastream)"))
     g.add((api, DCAT.accessService, service))
-    g.add((api, DCTERMS.conformsTo, STA_STANDARD))
+    g.add((api, DCTERMS.conformsTo, _standard(g)))
     g.add((node, DCAT.distribution, files))
     g.add((node, DCAT.distribution, api))
     return node
@@ -141,10 +144,12 @@ def _distribution(g: Graph, dataset: Dataset, meta: OpenData, uri: str, access: 
     g.add((node, DCTERMS.format, file_type))
     g.add((node, DCAT.mediaType, URIRef(MEDIA + media)))
     assert dataset.publication.licence_uri is not None  # public datasets have a licence
-    g.add((node, DCTERMS.license, URIRef(dataset.publication.licence_uri)))
+    licence = URIRef(dataset.publication.licence_uri)
+    g.add((licence, RDF.type, DCTERMS.LicenseDocument))
+    g.add((node, DCTERMS.license, licence))
     g.add((node, DCATDE.licenseAttributionByText, Literal(meta.attribution)))
     if dataset.hvd_category is not None:
-        g.add((node, DCATAP.applicableLegislation, URIRef(HVD_REGULATION)))
+        g.add((node, DCATAP.applicableLegislation, _regulation(g)))
     return node
 
 
@@ -154,14 +159,30 @@ def _service(g: Graph, base_url: str, meta: OpenData, datasets: list[Dataset]) -
     _texts(g, node, DCTERMS.title, "OGC SensorThings API (Stadtpuls)",
            "OGC SensorThings API (Stadtpuls)")
     g.add((node, DCAT.endpointURL, node))
-    g.add((node, DCTERMS.conformsTo, STA_STANDARD))
+    g.add((node, DCTERMS.conformsTo, _standard(g)))
     g.add((node, DCTERMS.publisher, URIRef(str(meta.publisher.uri))))
     g.add((node, DCAT.contactPoint, _contact(g, meta)))
     licences = {d.publication.licence_uri for d in datasets if d.publication.licence_uri}
     if len(licences) == 1:
         g.add((node, DCTERMS.license, URIRef(licences.pop())))
     if any(d.hvd_category for d in datasets):
-        g.add((node, DCATAP.applicableLegislation, URIRef(HVD_REGULATION)))
+        g.add((node, DCATAP.applicableLegislation, _regulation(g)))
+    page = URIRef(base_url + urls.LANDING)  # its documentation
+    g.add((page, RDF.type, FOAF.Document))
+    g.add((node, FOAF.page, page))
+    return node
+
+
+def _standard(g: Graph) -> URIRef:
+    g.add((STA_STANDARD, RDF.type, DCTERMS.Standard))
+    return STA_STANDARD
+
+
+def _regulation(g: Graph) -> URIRef:
+    """Implementing Regulation (EU) 2023/138, the high-value datasets, typed as DCAT-AP
+    HVD asks (harvesters do not dereference the ELI)."""
+    node = URIRef(HVD_REGULATION)
+    g.add((node, RDF.type, ELI.LegalResource))
     return node
 
 
