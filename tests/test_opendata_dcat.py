@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 from pyshacl import validate
-from rdflib import Graph, Literal, URIRef
-from rdflib import namespace
+from rdflib import Graph, Literal, URIRef, namespace
 
 from dashboard.app import create_app
 from opendata.datasets import HVD_REGULATION, public_datasets

@@ -16,8 +16,8 @@ from dashboard.i18n import t
 from dashboard.page import Page
 from dashboard.ui import aria, page_head
 from opendata import urls
-from opendata.routes import base_url
 from opendata.datasets import Dataset, public_datasets
+from opendata.routes import base_url
 
 page = Page(__name__, path=urls.LANDING, name="Offene Daten", title="Stadtpuls – Offene Daten",
             order=5, nav_key="nav.opendata")
