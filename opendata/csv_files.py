@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import date
+from functools import lru_cache
 
 from opendata.datasets import Dataset
 from opendata.periods import Period
@@ -33,10 +34,25 @@ PAGE = 10_000
 COLUMNS = "time,value,implausible"
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+@lru_cache(maxsize=1024)
+def _day(days_since_epoch: int) -> str:
+    return date.fromordinal(_EPOCH_ORDINAL + days_since_epoch).isoformat()
+
+
 def iso_ns(time_ns: int) -> str:
-    """RFC 3339 UTC with as many fraction digits as the time needs (none to nine)."""
+    """RFC 3339 UTC with as many fraction digits as the time needs (none to nine).
+
+    Integer arithmetic and one date per day (cached): strftime per row was a third of the
+    time of a month file.
+    """
     seconds, fraction = divmod(time_ns, NS_PER_S)
-    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    days, second = divmod(seconds, 86_400)
+    hours, rest = divmod(second, 3_600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{_day(days)}T{hours:02d}:{minutes:02d}:{secs:02d}"
     if fraction:
         text += "." + f"{fraction:09d}".rstrip("0")
     return text + "Z"

@@ -18,6 +18,8 @@ from stadtpuls.units import CANONICAL_UNIT, Quantity
 
 # UCUM codes (https://ucum.org) of the canonical units, for machines; the display unit is
 # CANONICAL_UNIT. dB(A) has no UCUM code: the A-weighting is stated in the sensor's text.
+# The same codes as the SensorThings vocabulary (opendata/sta/vocab.py, built in parallel);
+# once both are merged this table should become a view of that one.
 UCUM: dict[Quantity, str] = {
     Quantity.POWER: "W", Quantity.ENERGY: "W.h", Quantity.TEMPERATURE: "Cel",
     Quantity.HUMIDITY: "%", Quantity.CO2: "[ppm]", Quantity.PM2_5: "ug/m3",

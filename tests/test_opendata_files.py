@@ -17,16 +17,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 import opendata.files
 from dashboard.app import create_app
 from dashboard.data.cache import TTLCache
+from opendata.csv_files import iso_ns
 from stadtpuls.catalogue import Catalogue, load_catalogue
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store import Store, StoreReader
 from stadtpuls.store.influx import InfluxStore
 from stadtpuls.store.sqlite import SQLiteStore
-from stadtpuls.timebase import to_ns
+from stadtpuls.timebase import MAX_NS, MIN_NS, to_ns
 from stadtpuls.units import Quantity
 from testkit.counting_store import CountingStore
 from testkit.servers import InfluxServer
@@ -240,3 +243,12 @@ def test_files_are_read_only_and_a_dead_store_says_so(
     response = _client(dead, catalogue).get(f"{FILES}/2025-03-01.csv")
     assert response.status_code == 503 and response.headers["Retry-After"] == "60"
     assert "try again in a minute" in response.data.decode()
+
+
+@given(st.integers(min_value=MIN_NS, max_value=MAX_NS - 1))
+def test_file_times_are_exact_rfc3339(time_ns: int) -> None:
+    text = iso_ns(time_ns)
+    assert text.endswith("Z") and _ns(text) == time_ns
+    seconds = time_ns // 10**9
+    if seconds >= 0:  # datetime.fromtimestamp: the platform's range
+        assert text.startswith(datetime.fromtimestamp(seconds, UTC).isoformat()[:19])

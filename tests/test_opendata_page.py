@@ -78,7 +78,7 @@ def test_the_page_lists_every_public_dataset_and_nothing_else(
     public_ids = {(d.site_id, d.sensor.id) for d in public}
     hidden = [(site, s) for site, s in catalogue.sensors() if (site, s.id) not in public_ids]
     assert len(hidden) == 9
-    for site, sensor in hidden:
+    for _site, sensor in hidden:
         assert sensor.name.get(lang) not in text and sensor.id not in " ".join(links)
     assert {"/sta/v1.1", "/opendata/catalog.ttl", "/opendata/catalog.jsonld",
             "/opendata/catalog.rdf"} <= links
