@@ -4,7 +4,8 @@ Answers: 404 for sensors that are not public (the same text as for unknown ones)
 malformed dates, 404 for the future and before the first reading, 413 above `MAX_ROWS`,
 304 when the client's ETag still matches, 503 while the store is down. Files of closed
 periods are cached for a year by clients (`immutable`) and here in a `FileCache`; the
-current period's for a minute.
+current period's for a minute. A store that fails after the first rows ends the download
+early (the status line has left); the fingerprint query just before makes that rare.
 """
 
 from __future__ import annotations
@@ -35,9 +36,14 @@ def text(status: int, message: str, **headers: str) -> Response:
     return response
 
 
+def shown(value: str, limit: int = 80) -> str:
+    """A path part echoed in an answer, cut to `limit` characters (answers stay short)."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
 def not_public(site: str, sensor: str) -> Response:
-    return text(404, f"no public dataset {site}/{sensor}; the published ones are listed at "
-                f"{urls.LANDING} and in {urls.CATALOG}.ttl")
+    return text(404, f"no public dataset {shown(site)}/{shown(sensor)}; the published ones "
+                f"are listed at {urls.LANDING} and in {urls.CATALOG}.ttl")
 
 
 def store_down(exc: StoreError) -> Response:
@@ -52,8 +58,11 @@ def serve_file(source: Source, cache: FileCache, base_url: str, site: str, senso
         return not_public(site, sensor)
     label, dot, extension = name.rpartition(".")
     if not dot or extension != "csv":
-        return text(404, f"{name!r} is not a file we serve; files are YYYY-MM-DD.csv (a day) "
-                    f"or YYYY-MM.csv (a month), listed at {urls.files_index(dataset)}")
+        return text(404, f"{shown(name)!r} is not a file we serve; files are YYYY-MM-DD.csv "
+                    f"(a day) or YYYY-MM.csv (a month), listed at {urls.files_index(dataset)}")
+    if len(label) > 10:
+        return text(400, f"{shown(label)!r} is not a file name we serve; use YYYY-MM-DD.csv "
+                    "for a day or YYYY-MM.csv for a month")
     try:
         period = parse_period(label, dataset.site.timezone)
         span = coverage(source, dataset)

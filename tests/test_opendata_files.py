@@ -252,3 +252,13 @@ def test_file_times_are_exact_rfc3339(time_ns: int) -> None:
     seconds = time_ns // 10**9
     if seconds >= 0:  # datetime.fromtimestamp: the platform's range
         assert text.startswith(datetime.fromtimestamp(seconds, UTC).isoformat()[:19])
+
+
+@pytest.mark.integration
+def test_echoed_names_are_bounded(sqlite_store: Store, catalogue: Catalogue) -> None:
+    client = _client(sqlite_store, catalogue)
+    long = "x" * 5_000
+    for path in (f"/opendata/files/{long}/{long}/2025-03-01.csv", f"{FILES}/{long}.csv",
+                 f"{FILES}/{long}"):
+        response = client.get(path)
+        assert response.status_code in (400, 404) and len(response.data) < 400, path
