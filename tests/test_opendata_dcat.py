@@ -144,6 +144,8 @@ def test_temporal_coverage_comes_from_the_store(served: tuple[Graph, dict[str, b
         f"{BASE}/opendata/files/stuehlinger/weather_air_temperature/")
 
 
+# rdflib's own JSON-LD parser uses its deprecated ConjunctiveGraph internally: not ours.
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 def test_formats_carry_the_same_catalogue(catalogue: Catalogue, tmp_path: Path,
                                           served: tuple[Graph, dict[str, bytes]]) -> None:
     graph, bodies = served
