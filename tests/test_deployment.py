@@ -165,3 +165,15 @@ def test_acl_lets_sensors_write_only_their_own_site_and_only_the_ingest_read() -
         for access, topic in grants:
             assert access == "write", (user, topic)
             assert topic.startswith((f"stadtpuls/{site}/", f"v3/stadtpuls-{site}@")), topic
+
+
+def test_the_image_copies_every_shipped_package() -> None:
+    # A package left out of the Dockerfile installs fine and fails only when its command runs.
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = {pattern.rstrip("*")
+               for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", dockerfile, flags=re.MULTILINE))
+    assert shipped - copied == set(), f"Dockerfile lacks COPY for {sorted(shipped - copied)}"
