@@ -182,14 +182,19 @@ def _row(view: AlertView, source: DataSource, lang: str, who: str | None,
         html.Td(t("alerts.pipeline", lang) if row.site == PIPELINE_SITE
                 else site_name(source, row.site, lang)),
         html.Td(since),
-        html.Td(i18n.fmt_number(row.value, lang, i18n.auto_decimals(row.value)),
-                className="num"),
+        html.Td(_value(row.rule, row.value, lang), className="num"),
         html.Td(_ack_text(row.ack_by, row.ack_ns, row.ack_comment, zone, lang, who)),
     ]
     if who:
         cells.append(html.Td(_actions(row.id, lang, token or "")
                              if row.state != "resolved" else ""))
     return html.Tr(cells, id=f"alert-{row.id}")
+
+
+def _value(rule: str, value: float | None, lang: str) -> str:
+    if rule == "completeness" and value is not None:  # a share of the expected readings
+        return f"{i18n.fmt_number(value * 100, lang)}\u202f%"
+    return i18n.fmt_number(value, lang, i18n.auto_decimals(value))
 
 
 def _ack_text(by: str | None, at: int | None, comment: str | None, zone: Any, lang: str,
