@@ -284,7 +284,8 @@ def test_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch, env: dict[str,
     assert "\n" not in str(err.value)
 
 
-def _stadtpuls(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+def _stadtpuls(*args: str, env: dict[str, str],
+               stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "stadtpuls.cli", *args], input=stdin,
                           capture_output=True, text=True, timeout=120, cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT), **env})
@@ -312,3 +313,47 @@ def test_user_cli_reads_the_password_from_stdin(tmp_path: Path) -> None:
     assert short.returncode == 2 and "12 to 1024 characters" in short.stderr
     missing = _stadtpuls("dashboard", "user", "list", env={})
     assert missing.returncode == 2 and "STADTPULS_DASHBOARD_USERS_FILE" in missing.stderr
+
+
+def test_alert_page_text_families_are_complete() -> None:
+    from dashboard.data.alerts import SEVERITIES, STATES
+    from dashboard.i18n_text import TEXT
+    from dashboard.operators.routes import SCOPES
+
+    keys = ([f"alerts.state_{s}" for s in STATES] + [f"alerts.severity_{s}" for s in SEVERITIES]
+            + [f"alerts.scope_{s}" for s in SCOPES]
+            + [f"alerts.done_{d}" for d in ("ack", "silence")]
+            + [f"alerts.error_{e}" for e in ("not_open", "form", "state")])
+    assert [k for k in keys if k not in TEXT] == []
+
+
+def test_silence_by_an_operator_covers_the_alert(setup: Setup,
+                                                 served: tuple[Any, Served]) -> None:
+    from dashboard.data.alerts import AlertBoard, choose
+
+    app, server = served
+    http = requests.Session()
+    _login(http, app, server)
+    token = session_data(app, http)["csrf"]
+    bad = http.post(f"{server.url}/alerts/silence", allow_redirects=False,
+                    data={"alert": str(setup.alert.id), "scope": "site", "hours": "5",
+                          "csrf_token": token})
+    assert "error=form" in bad.headers["Location"]  # 5 h is not one of the choices
+    answer = http.post(f"{server.url}/alerts/silence", allow_redirects=False,
+                       data={"alert": str(setup.alert.id), "scope": "sensor", "hours": "4",
+                             "comment": "replacing it", "csrf_token": token})
+    assert "done=silence" in answer.headers["Location"]
+    [silence] = setup.state.silences(0)
+    assert (silence.rule, silence.site, silence.sensor, silence.by, silence.comment) == (
+        None, setup.alert.site, setup.alert.sensor, OPERATOR, "replacing it")
+    assert silence.until_ns - silence.from_ns == 4 * 3600 * 10**9
+    board = AlertBoard(setup.settings.alert_state)
+    view = board.read(silence.from_ns + 1)
+    silenced = choose(view.all, status="silenced")  # every open alert of that sensor
+    assert setup.alert.id in [v.row.id for v in silenced]
+    assert {v.row.sensor for v in silenced} == {setup.alert.sensor}
+    assert [v.row.id for v in choose(view.all, text="CO2_HIGH", status="silenced")] == [
+        setup.alert.id]
+    assert choose(view.all, status="firing", site=setup.alert.site, severity="warning",
+                  text="co2_high") == []
+    board.close()
