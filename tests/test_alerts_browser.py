@@ -63,7 +63,10 @@ def test_alerts_page_acknowledge_needs_a_login(dash_duo: DashComposite, setup: S
     alert = setup.alert
     row = f"#alert-{alert.id}"
 
-    # anonymous: the firing alert is listed, no action, a way to log in
+    # anonymous, in German and English: the firing alert is listed, no action, a way to log in
+    _go(dash_duo, "/alerts?lang=de")
+    _has(dash_duo, "Alarme", "saal_co2 (de)", "co2_high", "1.800", "ausgelöst",
+         "Zum Bestätigen und Stummschalten anmelden")
     _go(dash_duo, "/alerts?lang=en")
     _has(dash_duo, "saal_co2 (en)", "co2_high", "1,800", "firing", "Log in to acknowledge")
     assert dash_duo.driver.find_elements(By.CSS_SELECTOR, f"#ack-{alert.id}") == []

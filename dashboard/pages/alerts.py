@@ -145,7 +145,8 @@ def refresh(status: str | None, site: str | None, severity: str | None, text: st
                                     + ([html.Th(t("alerts.col_actions", lang), scope="col")]
                                        if who else []))),
                  html.Tbody([_row(v, source, lang, who, token) for v in shown]),
-             ], className="table alerts-table"), className="table-wrap"))
+             ], className="table alerts-table"), className="table-wrap", tabIndex="0",
+                 role="region", **aria(label=t("alerts.title", lang))))
     return ([html.Section(table, className="card"), _silences(found.silences, source, lang,
                                                                 who is not None)],
             t("alerts.count", lang, n=len(shown)))
