@@ -259,6 +259,13 @@ class AlertState:
             assert cur.lastrowid is not None  # an INSERT always sets it
             return cur.lastrowid
 
+    def end_silence(self, silence_id: int, now_ns: int) -> bool:
+        """End a current or planned silence now; False if none by that id is left."""
+        with self.transaction() as conn:
+            cur = conn.execute("UPDATE silences SET until_ns = ? WHERE id = ? AND until_ns > ?",
+                               (now_ns, silence_id, now_ns))
+            return cur.rowcount == 1
+
     def silences(self, now_ns: int, conn: sqlite3.Connection | None = None) -> list[Silence]:
         """Silences that have not ended yet (current and planned)."""
         rows = (conn or self._conn()).execute(

@@ -407,6 +407,8 @@ TEXT.update(_pairs(
                          "The alert state cannot be read: {reason}"),
     alerts__done_ack=("Alarm bestätigt.", "Alert acknowledged."),
     alerts__done_silence=("Stummschaltung eingerichtet.", "Silence set."),
+    alerts__done_unsilence=("Stummschaltung beendet.", "Silence ended."),
+    alerts__end_silence=("Jetzt beenden", "End now"),
     alerts__error_not_open=("Diesen offenen Alarm gibt es nicht (mehr).",
                             "That open alert does not exist (any more)."),
     alerts__error_form=("Die Eingabe war unvollständig.", "The form was incomplete."),

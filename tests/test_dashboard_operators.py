@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -322,7 +323,7 @@ def test_alert_page_text_families_are_complete() -> None:
 
     keys = ([f"alerts.state_{s}" for s in STATES] + [f"alerts.severity_{s}" for s in SEVERITIES]
             + [f"alerts.scope_{s}" for s in SCOPES]
-            + [f"alerts.done_{d}" for d in ("ack", "silence")]
+            + [f"alerts.done_{d}" for d in ("ack", "silence", "unsilence")]
             + [f"alerts.error_{e}" for e in ("not_open", "form", "state")])
     assert [k for k in keys if k not in TEXT] == []
 
@@ -357,3 +358,13 @@ def test_silence_by_an_operator_covers_the_alert(setup: Setup,
     assert choose(view.all, status="firing", site=setup.alert.site, severity="warning",
                   text="co2_high") == []
     board.close()
+    # ending it: anonymous refused, the operator may
+    stranger = requests.Session()
+    token_of_stranger = anonymous_session(app, stranger, "127.0.0.1")
+    refused = stranger.post(f"{server.url}/alerts/unsilence", allow_redirects=False,
+                            data={"silence": str(silence.id), "csrf_token": token_of_stranger})
+    assert refused.status_code == 403 and setup.state.silences(silence.from_ns + 1)
+    ended = http.post(f"{server.url}/alerts/unsilence", allow_redirects=False,
+                      data={"silence": str(silence.id), "csrf_token": token})
+    assert "done=unsilence" in ended.headers["Location"]
+    assert setup.state.silences(time.time_ns()) == []

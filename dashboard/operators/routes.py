@@ -37,6 +37,7 @@ def install(server: Flask) -> None:
     server.add_url_rule("/auth/logout", "operator_logout", _logout, methods=["POST"])
     server.add_url_rule("/alerts/ack", "alerts_ack", _ack, methods=["POST"])
     server.add_url_rule("/alerts/silence", "alerts_silence", _silence, methods=["POST"])
+    server.add_url_rule("/alerts/unsilence", "alerts_unsilence", _unsilence, methods=["POST"])
 
 
 def _back(path: str, **query: str) -> Response:
@@ -80,8 +81,8 @@ def _logout() -> Response:
     return _back("/login", done="logout")
 
 
-def _alert_id() -> int | None:
-    raw = request.form.get("alert", "")
+def _form_id(field: str = "alert") -> int | None:
+    raw = request.form.get(field, "")
     return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
@@ -91,7 +92,7 @@ def _comment() -> str:
 
 def _ack() -> Response:
     who = require_operator()
-    alert_id, comment = _alert_id(), _comment()
+    alert_id, comment = _form_id(), _comment()
     try:
         done = alert_id is not None and board().state().acknowledge(alert_id, who, comment,
                                                                      now_ns())
@@ -107,7 +108,7 @@ def _ack() -> Response:
 
 def _silence() -> Response:
     who = require_operator()
-    alert_id, comment = _alert_id(), _comment()
+    alert_id, comment = _form_id(), _comment()
     scope = request.form.get("scope", "")
     hours = request.form.get("hours", "")
     if scope not in SCOPES or not hours.isdigit() or int(hours) not in SILENCE_HOURS:
@@ -131,3 +132,17 @@ def _silence() -> Response:
     log.info("silenced: id=%d %s %s for %s h by operator=%s comment=%s", silence_id, scope,
              shown(target, 200), hours, who, shown(comment, 200))
     return _back("/alerts", done="silence")
+
+
+def _unsilence() -> Response:
+    who = require_operator()
+    silence_id = _form_id("silence")
+    try:
+        done = silence_id is not None and board().state().end_silence(silence_id, now_ns())
+    except BoardUnavailable as exc:
+        log.error("ending a silence by %s failed: %s", who, exc)
+        return _back("/alerts", error="state")
+    if not done:
+        return _back("/alerts", error="form")
+    log.info("silence ended: id=%s by operator=%s", silence_id, who)
+    return _back("/alerts", done="unsilence")

@@ -102,7 +102,7 @@ def _account(lang: str) -> html.Div:
 
 
 def _outcome(done: str | None, error: str | None, lang: str) -> html.Div:
-    if done in ("ack", "silence"):
+    if done in ("ack", "silence", "unsilence"):
         return html.Div(t(f"alerts.done_{done}", lang), className="alert alert-info",
                         role="status")
     if error in ("not_open", "form", "state"):
@@ -148,7 +148,7 @@ def refresh(status: str | None, site: str | None, severity: str | None, text: st
              ], className="table alerts-table"), className="table-wrap", tabIndex="0",
                  role="region", **aria(label=t("alerts.title", lang))))
     return ([html.Section(table, className="card"), _silences(found.silences, source, lang,
-                                                                who is not None)],
+                                                                token)],
             t("alerts.count", lang, n=len(shown)))
 
 
@@ -244,7 +244,8 @@ def _actions(alert_id: int, lang: str, token: str) -> html.Details:
                         className="alert-actions")
 
 
-def _silences(silences: list[Any], source: DataSource, lang: str, operator: bool) -> Any:
+def _silences(silences: list[Any], source: DataSource, lang: str, token: str | None) -> Any:
+    operator = token is not None
     if not silences:
         items: Any = html.P(t("alerts.no_silences", lang), className="muted")
     else:
@@ -259,8 +260,15 @@ def _silences(silences: list[Any], source: DataSource, lang: str, operator: bool
             text = t("alerts.silence_line", lang, what=what,
                      start=i18n.fmt_time(s.from_ns, zone, lang),
                      end=i18n.fmt_time(s.until_ns, zone, lang))
+            end: Any = None
             if operator:
                 text += " · " + t("alerts.silence_by", lang, who=s.by, comment=s.comment or "–")
-            lines.append(html.Li(text))
+                end = html.Form([
+                    dcc.Input(type="hidden", name=CSRF_FIELD, value=token),
+                    dcc.Input(type="hidden", name="silence", value=str(s.id)),
+                    html.Button(t("alerts.end_silence", lang), type="submit",
+                                className="button", id=f"unsilence-{s.id}"),
+                ], action="/alerts/unsilence", method="POST", className="inline-form")
+            lines.append(html.Li([text, " ", end]))
         items = html.Ul(lines, className="silence-list")
     return html.Section([html.H2(t("alerts.silences", lang)), items], className="card")
