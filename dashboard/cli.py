@@ -14,7 +14,12 @@ import argparse
 import sys
 from typing import Any
 
-from stadtpuls.settings import add_catalogue_argument, add_operator_arguments, add_store_arguments
+from stadtpuls.settings import (
+    add_catalogue_argument,
+    add_data_dir_argument,
+    add_operator_arguments,
+    add_store_arguments,
+)
 from stadtpuls.store.opening import open_store
 
 DEFAULT_HOST = "127.0.0.1"
@@ -49,6 +54,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     add_store_arguments(parser)
     add_catalogue_argument(parser)
     add_operator_arguments(parser)
+    add_data_dir_argument(parser, "the alert state (alerts.db, shown on /alerts)")
     from dashboard.operators.cli import configure_user_parser
 
     configure_user_parser(parser)

@@ -365,6 +365,8 @@ TEXT.update(_pairs(
     alerts__severity_warning=("Warnung", "warning"),
     alerts__severity_info=("Hinweis", "info"),
     alerts__count=("{n} Alarme", "{n} alerts"),
+    alerts__count_cut=("Die ersten {shown} von {n} Alarmen; der Filter grenzt ein.",
+                       "The first {shown} of {n} alerts; filter to narrow them down."),
     alerts__none=("Keine Alarme, die zum Filter passen.", "No alerts match the filter."),
     alerts__col_state=("Zustand", "State"),
     alerts__col_severity=("Schwere", "Severity"),

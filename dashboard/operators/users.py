@@ -8,6 +8,7 @@ an operator needs no restart, and a removed operator's session ends at their nex
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -17,6 +18,8 @@ from pathlib import Path
 
 from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
+
+log = logging.getLogger(__name__)
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MAX_FILE_BYTES = 1 << 20
@@ -156,7 +159,11 @@ class Users:
     def verify(self, name: str, password: str) -> bool:
         if len(password) > MAX_PASSWORD_CHARS:
             return False
-        hashed = self._users().get(name)
+        try:
+            hashed = self._users().get(name)
+        except (OSError, UsersFileError) as exc:
+            log.error("nobody can log in: %s", exc)  # closed, and the operator is told why
+            return False
         try:
             return _HASHER.verify(hashed or _DUMMY, password) and hashed is not None
         except (VerificationError, InvalidHashError):

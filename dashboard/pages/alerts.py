@@ -37,6 +37,7 @@ from stadtpuls.pipeline import PIPELINE_SITE
 page = Page(__name__, path="/alerts", name="Alarme", title="Stadtpuls – Alarme", order=5,
             nav_key="nav.alerts")
 
+MAX_ROWS = 300
 _ICON = {"firing": "▲", "pending": "◐", "silenced": "◌", "resolved": "✓"}
 
 
@@ -135,8 +136,9 @@ def refresh(status: str | None, site: str | None, severity: str | None, text: st
         return " ".join((_sensor_label(source, row.site, row.sensor, lang),
                          site_name(source, row.site, lang), rule_title(row.rule, lang)))
 
-    shown = choose(found.all, status=status, site=site, severity=severity, text=text,
-                   words=words)
+    matching = choose(found.all, status=status, site=site, severity=severity, text=text,
+                      words=words)
+    shown = matching[:MAX_ROWS]  # a city-wide outage must not build a page of 10,000 forms
     table = (html.Div(t("alerts.none", lang), className="alert alert-info") if not shown
              else html.Div(html.Table([
                  html.Thead(html.Tr([html.Th(t(f"alerts.col_{c}", lang), scope="col")
@@ -149,7 +151,8 @@ def refresh(status: str | None, site: str | None, severity: str | None, text: st
                  role="region", **aria(label=t("alerts.title", lang))))
     return ([html.Section(table, className="card"), _silences(found.silences, source, lang,
                                                                 token)],
-            t("alerts.count", lang, n=len(shown)))
+            t("alerts.count", lang, n=len(matching)) if len(shown) == len(matching)
+            else t("alerts.count_cut", lang, shown=len(shown), n=len(matching)))
 
 
 def _sensor_label(source: DataSource, site: str, sensor: str, lang: str) -> str:

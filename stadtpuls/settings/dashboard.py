@@ -8,7 +8,6 @@ environment or a file, never from the catalogue or a flag's value.
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,9 +58,6 @@ def add_operator_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cookie-secure", choices=("true", "false"), help="send the session "
                        "cookie over HTTPS only (env STADTPULS_DASHBOARD_COOKIE_SECURE; "
                        "default true)")
-    parser.add_argument("--data-dir", default=os.environ.get("STADTPULS_DATA_DIR", "data"),
-                        help="the alert state (alerts.db) lives here (env STADTPULS_DATA_DIR; "
-                        "default ./data)")
 
 
 def users_file(args: argparse.Namespace) -> str | None:
