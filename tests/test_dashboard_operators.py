@@ -115,7 +115,9 @@ def test_no_dash_callback_changes_alert_state(setup: Setup, served: tuple[Any, S
     assert _acked_by(setup) is None
 
 
-def test_login_then_acknowledge_records_who(setup: Setup, served: tuple[Any, Served]) -> None:
+def test_login_then_acknowledge_records_who(setup: Setup, served: tuple[Any, Served],
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="stadtpuls.operators")
     app, server = served
     http = requests.Session()
     answer = _login(http, app, server, next="/alerts")
@@ -127,12 +129,18 @@ def test_login_then_acknowledge_records_who(setup: Setup, served: tuple[Any, Ser
     row = setup.state.alert(setup.alert.id)
     assert row is not None and row.ack_by == OPERATOR
     assert row.ack_comment == "Techniker ist informiert"
+    audit = [r.getMessage() for r in caplog.records if r.name == "stadtpuls.operators"]
+    assert any(m.startswith(f"login: operator={OPERATOR} from 127.0.0.1") for m in audit)
+    assert f"acknowledged: alert={setup.alert.id} by operator={OPERATOR} comment=" \
+        "'Techniker ist informiert'" in audit
 
 
-def test_wrong_password_is_refused(setup: Setup, served: tuple[Any, Served]) -> None:
+def test_wrong_password_is_refused(setup: Setup, served: tuple[Any, Served],
+                                   caplog: pytest.LogCaptureFixture) -> None:
     app, server = served
     http = requests.Session()
     answer = _login(http, app, server, password="wrong password here")
+    assert f"login failed: name='{OPERATOR}' from 127.0.0.1" in caplog.text
     assert answer.status_code == 303 and "error=failed" in answer.headers["Location"]
     assert "operator" not in session_data(app, http)
     assert _ack(http, server, setup.alert.id, "t" * 43).status_code == 403
@@ -368,3 +376,22 @@ def test_silence_by_an_operator_covers_the_alert(setup: Setup,
                       data={"silence": str(silence.id), "csrf_token": token})
     assert "done=unsilence" in ended.headers["Location"]
     assert setup.state.silences(time.time_ns()) == []
+
+
+def test_heartbeat_writer_survives_an_unwritable_state(tmp_path: Path,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    from alerts.state import AlertState
+    from dashboard.data.alerts import AlertBoard
+    from dashboard.kiosk.heartbeats import HeartbeatWriter
+    from dashboard.kiosk.registry import ScreenRegistry
+
+    (tmp_path / "file").write_text("not a directory")
+    registry = ScreenRegistry(["lobby"])
+    registry.record("lobby", "v", "clock", 42)
+    writer = HeartbeatWriter(registry, AlertBoard(str(tmp_path / "file" / "alerts.db")))
+    writer.flush()
+    writer.flush()
+    assert caplog.text.count("cannot record screen contacts") == 1  # once, not per round
+    writer.board = AlertBoard(str(tmp_path / "alerts.db"))
+    writer.flush()
+    assert AlertState(tmp_path / "alerts.db").screen_contacts() == {"lobby": 42}

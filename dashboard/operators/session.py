@@ -24,7 +24,6 @@ from flask import Flask, abort, current_app, request, session
 
 from dashboard.operators.throttle import FailedLogins
 from dashboard.operators.users import Users
-from stadtpuls.printable import printable
 from stadtpuls.settings import OperatorSettings
 from stadtpuls.timebase import NS_PER_S
 
@@ -143,5 +142,6 @@ def now_ns() -> int:
 
 
 def shown(text: Any, limit: int = 64) -> str:
-    """A visitor's text as it may appear in a log line: one line, bounded."""
-    return printable(str(text)[:limit])
+    """A visitor's text as it may appear in a log line: quoted, one line, bounded (repr
+    escapes newlines and control characters, so nobody can forge a second log line)."""
+    return repr(str(text)[:limit])
