@@ -115,7 +115,12 @@ def check_form() -> None:
     expected = session.get("csrf")
     given = request.form.get(CSRF_FIELD, "")
     if not isinstance(expected, str) or not hmac.compare_digest(expected, given):
-        abort(403, "missing or stale form token; reload the page and try again")
+        hint = ""
+        if expected is None and operators().settings.cookie_secure and not request.is_secure:
+            # The browser kept no HTTPS-only cookie from a plain-HTTP page: say so.
+            hint = (" (the session cookie is HTTPS-only: use https://, or set "
+                    "STADTPULS_DASHBOARD_COOKIE_SECURE=false on a plain-HTTP intranet)")
+        abort(403, "missing or stale form token; reload the page and try again" + hint)
 
 
 def require_operator() -> str:
