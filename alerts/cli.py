@@ -22,6 +22,7 @@ from stadtpuls.settings import (
     add_data_dir_argument,
     add_store_arguments,
     alert_settings,
+    alert_state_path,
     catalogue_path,
     log_level,
     store_settings,
@@ -31,8 +32,6 @@ from stadtpuls.timebase import NS_PER_S, from_ns, to_ns
 
 if TYPE_CHECKING:
     from alerts.state import AlertState
-
-STATE_FILE = "alerts.db"
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -103,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     command = args.alerts_command
     if command == "preview":
         return _preview(args)
-    state = AlertState(Path(args.data_dir) / STATE_FILE)
+    state = AlertState(alert_state_path(args))
     now = int(time.time() * NS_PER_S)
     if command == "run":
         return _run(args, state)

@@ -9,7 +9,7 @@ threshold on a silent sensor: the no-data rule speaks for that one).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -21,6 +21,8 @@ from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.timebase import NS_PER_S
 
 STORE_SENSOR = "store"
+SCREEN_PREFIX = "kiosk/"
+"""Sensor id of a lobby screen's alert: `kiosk/<screen>` at site `_pipeline`."""
 
 
 class Trigger(Enum):
@@ -33,7 +35,8 @@ class Trigger(Enum):
 class Condition:
     rule: str
     """Rule id: no_data, stuck, implausible, completeness, battery, threshold:<name>, or a
-    pipeline rule (store_unreachable, spool_growing, ingest_not_reporting)."""
+    pipeline rule (store_unreachable, spool_growing, ingest_not_reporting,
+    kiosk_not_reporting)."""
     site: str
     sensor: str
     trigger: Trigger
@@ -130,3 +133,23 @@ def pipeline_conditions(rules: PipelineRules, latest: Mapping[SeriesKey, Reading
             growing = depth > 0 and before is not None and depth > before
             yield Condition("spool_growing", PIPELINE_SITE, client, _fire(growing),
                             spool.severity, 0.0, depth)
+
+
+def screen_conditions(rules: PipelineRules, screens: Iterable[str],
+                      contacts: Mapping[str, int], now_ns: int) -> Iterator[Condition]:
+    """Per catalogue screen that has reported before: not polled for `for` seconds.
+
+    `contacts` is each screen's last poll as the dashboard recorded it (alerts.state); a
+    screen without one has never reported (not installed yet, or switched off for good) and
+    is not judged. Like the ingest rule, the wait is in the measurement, so it fires at once.
+    """
+    rule = rules.kiosk_not_reporting
+    if not rule.enabled:
+        return
+    for screen in screens:
+        last = contacts.get(screen)
+        if last is None:
+            continue
+        age_s = (now_ns - last) / NS_PER_S
+        yield Condition("kiosk_not_reporting", PIPELINE_SITE, SCREEN_PREFIX + screen,
+                        _fire(age_s > rule.for_s), rule.severity, 0.0, round(age_s))

@@ -25,6 +25,7 @@ from alerts.conditions import (
     Condition,
     Trigger,
     pipeline_conditions,
+    screen_conditions,
     sensor_conditions,
     store_condition,
 )
@@ -113,6 +114,8 @@ class Evaluator:
             out.extend(sensor_conditions(h, rules.rules_for(h.site, h.sensor.id,
                                                             h.sensor.quantity)))
         out.extend(pipeline_conditions(rules.pipeline, latest, spool_then, now_ns))
+        out.extend(screen_conditions(rules.pipeline, self.catalogue.displays,
+                                     self.state.screen_contacts(), now_ns))
         store = store_condition(rules.pipeline, reachable=True)
         out += [store] if store else []
         return out, True

@@ -28,6 +28,8 @@ _RULES: dict[str, tuple[str, str]] = {
     "store_unreachable": ("Datenbank nicht erreichbar", "store unreachable"),
     "spool_growing": ("Zwischenspeicher wächst", "spool growing"),
     "ingest_not_reporting": ("Ingest meldet sich nicht", "ingest not reporting"),
+    "kiosk_not_reporting": ("Anzeige-Bildschirm meldet sich nicht", "lobby screen not "
+                            "reporting"),
 }
 _TRANSITIONS: dict[str, tuple[str, str]] = {
     "firing": ("ALARM", "FIRING"),

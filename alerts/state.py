@@ -2,7 +2,8 @@
 
 Tables: `alerts` (one row per alert: rule, site, sensor, lifecycle, acknowledgement, what was
 last notified), `silences` (sensor, site or rule, from–until), `outbox` (notifications to
-send, one row per alert × transition × recipient).
+send, one row per alert × transition × recipient), `screen_contacts` (each lobby screen's
+last poll, written by the dashboard, read by the kiosk rule).
 
 Several evaluators may share the file (replicas for availability). Two things keep them from
 notifying twice:
@@ -84,6 +85,11 @@ CREATE TABLE IF NOT EXISTS outbox (
     UNIQUE (alert_id, transition, recipient)
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent_ns, next_try_ns);
+-- lobby screens' last poll, written by the dashboard that serves them (one row per screen)
+CREATE TABLE IF NOT EXISTS screen_contacts (
+    screen  TEXT PRIMARY KEY,
+    last_ns INTEGER NOT NULL
+);
 """
 
 
@@ -220,6 +226,18 @@ class AlertState:
                                     "LIMIT ?", (limit,)).fetchall()
         return [AlertRow(*row) for row in rows]
 
+    def history(self, since_ns: int, *, limit: int = 200) -> list[AlertRow]:
+        """Alerts resolved at or after `since_ns`, newest first."""
+        rows = self._conn().execute(f"SELECT {_ALERT_COLS} FROM alerts WHERE state = "
+                                    "'resolved' AND resolved_ns >= ? ORDER BY resolved_ns DESC "
+                                    "LIMIT ?", (since_ns, limit)).fetchall()
+        return [AlertRow(*row) for row in rows]
+
+    def alert(self, alert_id: int) -> AlertRow | None:
+        row = self._conn().execute(f"SELECT {_ALERT_COLS} FROM alerts WHERE id = ?",
+                                   (alert_id,)).fetchone()
+        return None if row is None else AlertRow(*row)
+
     def acknowledge(self, alert_id: int, by: str, comment: str, now_ns: int) -> bool:
         """Acknowledge an open alert (stops reminders); False if there is none by that id."""
         with self.transaction() as conn:
@@ -241,12 +259,33 @@ class AlertState:
             assert cur.lastrowid is not None  # an INSERT always sets it
             return cur.lastrowid
 
+    def end_silence(self, silence_id: int, now_ns: int) -> bool:
+        """End a current or planned silence now; False if none by that id is left."""
+        with self.transaction() as conn:
+            cur = conn.execute("UPDATE silences SET until_ns = ? WHERE id = ? AND until_ns > ?",
+                               (now_ns, silence_id, now_ns))
+            return cur.rowcount == 1
+
     def silences(self, now_ns: int, conn: sqlite3.Connection | None = None) -> list[Silence]:
         """Silences that have not ended yet (current and planned)."""
         rows = (conn or self._conn()).execute(
             "SELECT id, rule, site, sensor, from_ns, until_ns, by, comment FROM silences "
             "WHERE until_ns > ?", (now_ns,)).fetchall()
         return [Silence(*row) for row in rows]
+
+    # -- lobby screens --------------------------------------------------------------------
+
+    def record_screen_contacts(self, contacts: dict[str, int]) -> None:
+        """Each screen's newest poll (ns); an older time never replaces a newer one."""
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO screen_contacts (screen, last_ns) VALUES (?, ?) ON CONFLICT "
+                "(screen) DO UPDATE SET last_ns = max(last_ns, excluded.last_ns)",
+                sorted(contacts.items()))
+
+    def screen_contacts(self) -> dict[str, int]:
+        rows = self._conn().execute("SELECT screen, last_ns FROM screen_contacts").fetchall()
+        return {str(screen): int(last_ns) for screen, last_ns in rows}
 
     # -- outbox ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 import dash
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import i18n, ids, pages, runtime
+from dashboard import i18n, ids, operations, pages, runtime
 from dashboard.data.cache import TTLCache
 from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.i18n import t
@@ -27,6 +27,7 @@ from dashboard.kiosk import routes as kiosk_routes
 from dashboard.ui import aria, now_text
 from opendata import routes as opendata_routes
 from stadtpuls.catalogue import Catalogue
+from stadtpuls.settings import OperatorSettings
 from stadtpuls.store.protocol import StoreReader
 
 _HERE = Path(__file__).parent
@@ -39,6 +40,7 @@ def create_app(
     *,
     clock: Callable[[], float] = time.time,
     cache: TTLCache | None = None,
+    operators: OperatorSettings | None = None,
 ) -> Dash:
     """Build the dashboard for `store` and `catalogue`; serve `app.server` with any WSGI server."""
     source = DataSource.create(store, catalogue, settings, clock, cache)
@@ -63,6 +65,9 @@ def create_app(
     runtime.install(app.server, source)
     kiosk_routes.install(app.server, source)
     opendata_routes.install(app.server, source)
+    # The alerts page's state, operator login and actions; closed without `operators`.
+    operations.install(app.server, operators or OperatorSettings(),
+                       source.settings.screen_heartbeat_s)
     for page in pages.ALL:
         page.register(app)
     app.layout = _frame(source.settings)

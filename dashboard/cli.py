@@ -14,7 +14,12 @@ import argparse
 import sys
 from typing import Any
 
-from stadtpuls.settings import add_catalogue_argument, add_store_arguments
+from stadtpuls.settings import (
+    add_catalogue_argument,
+    add_data_dir_argument,
+    add_operator_arguments,
+    add_store_arguments,
+)
 from stadtpuls.store.opening import open_store
 
 DEFAULT_HOST = "127.0.0.1"
@@ -48,15 +53,30 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="language for first-time visitors (default de)")
     add_store_arguments(parser)
     add_catalogue_argument(parser)
+    add_operator_arguments(parser)
+    add_data_dir_argument(parser, "the alert state (alerts.db, shown on /alerts)")
+    from dashboard.operators.cli import configure_user_parser
+
+    configure_user_parser(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from stadtpuls.catalogue import CatalogueError, load_catalogue
-    from stadtpuls.settings import SettingsError, catalogue_path, store_settings
+    from stadtpuls.settings import (
+        SettingsError,
+        catalogue_path,
+        operator_settings,
+        store_settings,
+    )
 
+    if getattr(args, "dashboard_command", None) == "user":
+        from dashboard.operators.cli import run_user
+
+        return run_user(args)
     try:
         catalogue = load_catalogue(catalogue_path(args))
         settings = store_settings(args)
+        operators = operator_settings(args)
     except CatalogueError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -76,9 +96,12 @@ def run(args: argparse.Namespace) -> int:
         grid_co2_g_per_kwh=args.grid_co2_g_per_kwh, refresh_s=args.refresh,
         live_bucket_s=args.refresh,
         map_tiles=args.map_tiles, default_language=args.language)
-    app = create_app(store, catalogue, dash_settings)
+    app = create_app(store, catalogue, dash_settings, operators=operators)
     print(f"stadtpuls dashboard: http://{args.host}:{args.port}/ reading "
           f"{settings.describe()}", file=sys.stderr)
+    reason = operators.why_login_disabled()
+    if reason:
+        print(f"stadtpuls dashboard: {reason}", file=sys.stderr)
     try:
         if args.debug:
             app.run(host=args.host, port=args.port, debug=True)

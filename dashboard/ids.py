@@ -56,3 +56,11 @@ STATUS_BODY = "status-body"
 STATUS_GRAPH = "status-graph"
 STATUS_ALERT = "status-alert"
 STATUS_SCREENS = "status-screens"
+
+# alerts
+ALERTS_STATE = "alerts-state"
+ALERTS_SITE = "alerts-site"
+ALERTS_SEVERITY = "alerts-severity"
+ALERTS_TEXT = "alerts-text"
+ALERTS_BODY = "alerts-body"
+ALERTS_COUNT = "alerts-count"

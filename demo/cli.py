@@ -118,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
         )
         simulator.start()
         supervisor.add(Child("dashboard", ["dashboard", *common, "--host", args.host,
-                                           "--port", str(args.port)]))
+                                           "--port", str(args.port), "--data-dir",
+                                           str(data)]))
         log.info("dashboard on http://%s:%d  (Ctrl-C stops the demo)", _shown_host(args.host),
                  args.port)
         while not stop.wait(1.0):

@@ -48,6 +48,8 @@ class DashboardSettings:
     car_g_co2_per_km: float = CAR_G_CO2_PER_KM
     kiosk_poll_s: float = 5.0
     """How often a lobby screen asks for its scene (and at every scene change)."""
+    screen_heartbeat_s: float = 30.0
+    """How often the screens' last polls are copied to the alert state (kiosk rule)."""
 
 
 @dataclass

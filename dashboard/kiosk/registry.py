@@ -9,7 +9,7 @@ Several browsers showing one screen share its entry: the newest contact wins.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 MAX_SCREENS = 256
@@ -32,6 +32,8 @@ class ScreenRegistry:
         self._max = max_screens
         self._contacts: dict[str, Contact] = {}
         self._lock = threading.Lock()
+        self.listener: Callable[[], None] | None = None
+        """Called after each recorded contact (the alert state's heartbeat writer)."""
 
     def record(self, screen: str, version: str, scene: str, now_ns: int) -> bool:
         """Note a contact; False (and nothing stored) for a screen not in the catalogue."""
@@ -42,6 +44,8 @@ class ScreenRegistry:
             if screen not in self._contacts and len(self._contacts) >= self._max:
                 return False
             self._contacts[screen] = contact
+        if self.listener is not None:
+            self.listener()
         return True
 
     def contacts(self) -> list[Contact | None]:

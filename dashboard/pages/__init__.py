@@ -6,7 +6,9 @@ its entry below.
 
 from dashboard.page import Page
 from dashboard.pages import (
+    alerts,
     energy,
+    login,
     not_found_404,
     opendata,
     overview,
@@ -17,4 +19,5 @@ from dashboard.pages import (
 from dashboard.pages import map as map_page
 
 ALL: tuple[Page, ...] = (overview.page, energy.page, sensors.page, map_page.page,
-                         status.page, opendata.page, sensor_detail.page, not_found_404.page)
+                         status.page, alerts.page, opendata.page, login.page,
+                         sensor_detail.page, not_found_404.page)

@@ -159,6 +159,11 @@ class PipelineRules(_Rule):
     ingest_not_reporting: PipelineRule = Field(
         default_factory=lambda: PipelineRule(for_s=300.0),
         description="An ingest wrote no pipeline figures for the wait time.")
+    kiosk_not_reporting: PipelineRule = Field(
+        default_factory=lambda: PipelineRule(for_s=900.0, severity="warning"),
+        description="A lobby screen (`displays:`) that has polled the dashboard before has "
+        "not polled it for the wait time; a screen that never reported is not alerted. "
+        "Lengthen `for` (or disable) for screens switched off at night.")
 
 
 class Recipient(_Rule):

@@ -22,6 +22,11 @@ from stadtpuls.settings.alerts import AlertSettings as AlertSettings
 from stadtpuls.settings.alerts import SmtpSettings as SmtpSettings
 from stadtpuls.settings.alerts import add_alert_arguments as add_alert_arguments
 from stadtpuls.settings.alerts import alert_settings as alert_settings
+from stadtpuls.settings.alerts import alert_state_path as alert_state_path
+from stadtpuls.settings.dashboard import OperatorSettings as OperatorSettings
+from stadtpuls.settings.dashboard import add_operator_arguments as add_operator_arguments
+from stadtpuls.settings.dashboard import operator_settings as operator_settings
+from stadtpuls.settings.dashboard import users_file as users_file
 
 DEFAULT_CATALOGUE = "config/stuehlinger.yaml"
 DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"

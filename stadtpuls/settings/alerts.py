@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from stadtpuls.settings._resolve import SettingsError, as_str, pick, pick_int, secret
@@ -34,6 +35,13 @@ class AlertSettings:
 
 
 SMTP_SECURITY = ("starttls", "tls", "none")
+ALERT_STATE_FILE = "alerts.db"
+
+
+def alert_state_path(args: argparse.Namespace) -> Path:
+    """The alert state file: `alerts.db` in the data directory (`--data-dir`), shared by the
+    evaluator, the `stadtpuls alerts` commands and the dashboard's `/alerts` page."""
+    return Path(getattr(args, "data_dir", None) or "data") / ALERT_STATE_FILE
 
 
 def add_alert_arguments(parser: argparse.ArgumentParser) -> None:
