@@ -24,6 +24,7 @@ from dashboard.data.cache import TTLCache
 from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.i18n import t
 from dashboard.kiosk import routes as kiosk_routes
+from dashboard.reports import routes as report_routes
 from dashboard.ui import aria, now_text
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.store.protocol import StoreReader
@@ -61,6 +62,7 @@ def create_app(
     )
     runtime.install(app.server, source)
     kiosk_routes.install(app.server, source)
+    report_routes.install(app.server, source)
     for page in pages.ALL:
         page.register(app)
     app.layout = _frame(source.settings)
