@@ -56,3 +56,11 @@ STATUS_BODY = "status-body"
 STATUS_GRAPH = "status-graph"
 STATUS_ALERT = "status-alert"
 STATUS_SCREENS = "status-screens"
+
+# reports
+REPORT_SITE = "report-site"
+REPORT_KIND = "report-kind"
+REPORT_PERIOD = "report-period"
+REPORT_BODY = "report-body"
+REPORT_ALERT = "report-alert"
+REPORT_LINKS = "report-links"

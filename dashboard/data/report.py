@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 
 from dashboard.data.cache import bucket_end
 from dashboard.data.energy import Balance, balance, meter_energy_by_day
@@ -152,8 +153,8 @@ def daily_energy(source: DataSource, site: str, period: ReportPeriod) -> DailyEn
         start, end, ttl = _span(source, site, month)
         if end > start:
             out = out.merged(source.reader.memo(("report-daily", site, month, end),
-                                                lambda s=start, e=end, t=ttl:
-                                                _daily(source, site, s, e, t), ttl))
+                                                partial(_daily, source, site, start, end, ttl),
+                                                ttl))
     return out
 
 
@@ -209,8 +210,8 @@ def model_energy(source: DataSource, site: str, period: ReportPeriod) -> ModelEn
         end -= end % (WINDOW_S * NS_PER_S)  # whole windows only
         if end > start:
             out = out.plus(source.reader.memo(("report-model", site, month, end),
-                                              lambda s=start, e=end, t=ttl:
-                                              _model(source, site, s, e, t), ttl))
+                                              partial(_model, source, site, start, end, ttl),
+                                              ttl))
     return out
 
 
@@ -312,7 +313,7 @@ def site_report(source: DataSource, site: str, period: ReportPeriod) -> Report:
     start, end, _ = _span(source, site, period)
     full_end = local_midnight_ns(period.next_first_day, zone)
     running = end < full_end
-    last_day = local_day(max(start, end - 1), zone)
+    last_day = local_day(max(start, end - NS_PER_S), zone)
     energy = daily_energy(source, site, period)
     model = model_energy(source, site, period)
     arrays = []

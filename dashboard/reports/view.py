@@ -17,6 +17,7 @@ from dashboard.data.report import Report
 from dashboard.data.source import DataSource
 from dashboard.i18n import t
 from dashboard.ui import co2_factor_note
+from stadtpuls.timebase import NS_PER_S
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ def _day(d: date, lang: str) -> str:
     return f"{d:%d.%m.}" if lang == "de" else f"{d.day} {i18n.MONTHS_EN[d.month - 1]}"
 
 
+def _month_name(month: int, lang: str) -> str:
+    return (i18n.MONTHS_DE if lang == "de" else MONTHS_EN_LONG)[month - 1]
+
+
 def _date(d: date, lang: str) -> str:
     return f"{d:%d.%m.%Y}" if lang == "de" else f"{d.day} {i18n.MONTHS_EN[d.month - 1]} {d.year}"
 
@@ -86,7 +91,7 @@ def report_view(source: DataSource, report: Report, lang: str) -> ReportView:
     expected = [a.expected_wh for a in report.arrays if a.expected_wh is not None]
     exp_yield = sum(expected) / peak if expected else None
     first = local_day(report.start_ns, zone)
-    last = local_day(max(report.start_ns, report.covered_end_ns - 1), zone)
+    last = local_day(max(report.start_ns, report.covered_end_ns - NS_PER_S), zone)
     status = t("report.covered_running" if report.running else "report.covered", lang,
                start=_date(first, lang),
                end=(i18n.fmt_time(report.covered_end_ns, zone, lang) if report.running
@@ -120,7 +125,7 @@ def report_view(source: DataSource, report: Report, lang: str) -> ReportView:
                     t("energy.self_consumption", lang), t("energy.self_sufficiency", lang),
                     t("energy.co2", lang)]
     monthly = report.period.month is None
-    breakdown_rows = [(period_label(d.year, d.month, lang) if monthly else _day(d, lang),
+    breakdown_rows = [(_month_name(d.month, lang) if monthly else _day(d, lang),
                        _balance_cells(b, lang)) for d, b in report.breakdown]
     earlier_rows = []
     for e in report.earlier:
