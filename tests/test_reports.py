@@ -11,7 +11,6 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from report_data import BERLIN, MONTH_END, MONTH_START, OUTAGE, SITE, catalogue, simulate_march
