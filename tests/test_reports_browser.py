@@ -117,7 +117,7 @@ def test_month_report_renders_prints_and_agrees_with_the_energy_page(
     subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
                     "--disable-dev-shm-usage", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--no-first-run",
-                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", print_href],
+                    f"--print-to-pdf={pdf}", print_href],
                    check=True, capture_output=True, timeout=120)
     assert pdf.read_bytes().startswith(b"%PDF")
     shutil.copy(pdf, SHOTS / "report.pdf")
@@ -132,3 +132,6 @@ def test_month_report_renders_prints_and_agrees_with_the_energy_page(
     assert _squash(report_pv) in printed
     assert "Drucken oder als PDF speichern" not in printed  # no controls on paper
     assert "Zur Berichtsauswahl" not in printed
+    # each page's margin names the report and counts pages, instead of the browser's URL
+    assert f"Stadtpuls · Rathaus im Stühlinger · März 2025 Seite 1 von {pages}" in printed
+    assert "http" not in printed

@@ -28,6 +28,27 @@ def _table(table: Table) -> str:
             f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}</section>")
 
 
+def _css_string(text: str) -> str:
+    """`text` as a quoted CSS string that cannot end the string or the <style> element."""
+    escaped = "".join(c if c.isalnum() or c in " ·–-.,()" else f"\\{ord(c):x} " for c in text)
+    return f'"{escaped}"'
+
+
+def _page_margins(view: ReportView, lang: str) -> str:
+    """Site, period and "page n of m" in the margin of every printed page (Chromium ≥ 131
+    prints CSS page-margin boxes)."""
+    label = _css_string(f"Stadtpuls · {view.site} · {view.period}")
+    of = _css_string(f" {t('report.page_of', lang)} ")
+    page = _css_string(f"{t('report.page', lang)} ")
+    # The top boxes too: any left empty, Chromium fills with its own date, title or URL.
+    generated = _css_string(view.generated)
+    return ("@page { @top-left { content: " + _css_string(view.title) + "; font-size: 8pt; "
+            "color: #4f5b69; } @top-right { content: " + generated + "; font-size: 8pt; "
+            "color: #4f5b69; } @bottom-left { content: " + label + "; font-size: 8pt; color: #4f5b69; } "
+            "@bottom-right { content: " + page + " counter(page) " + of + " counter(pages); "
+            "font-size: 8pt; color: #4f5b69; } }")
+
+
 def render(view: ReportView, lang: str, csv_href: str, back_href: str) -> str:
     figures = "".join(f'<div class="r-figure"><dt>{escape(label)}</dt><dd>{escape(value)}</dd>'
                       "</div>" for label, value in view.figures)
@@ -40,7 +61,8 @@ def render(view: ReportView, lang: str, csv_href: str, back_href: str) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
 <title>{escape(title)}</title>
-<style>{_CSS}</style>
+<style>{_CSS}
+{_page_margins(view, lang)}</style>
 </head>
 <body>
 <nav class="r-actions" aria-label="{escape(t("report.title", lang))}">

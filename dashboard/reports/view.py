@@ -43,6 +43,8 @@ class ReportView:
     """Key figures: (label, value)."""
     tables: list[Table]
     notes: list[str]
+    generated: str
+    """"erstellt 02.04.2025, 10:00" / "generated 2 Apr 2025, 10:00"."""
 
 
 def period_label(year: int, month: int | None, lang: str) -> str:
@@ -177,5 +179,7 @@ def report_view(source: DataSource, report: Report, lang: str) -> ReportView:
     if report.weather_share is not None and report.weather_share < 0.99:
         notes.append(t("report.weather_gaps", lang,
                        share=i18n.fmt_percent(report.weather_share, lang)))
+    generated = t("report.generated", lang,
+                  time=i18n.fmt_time(report.generated_ns, zone, lang))
     return ReportView(t("report.title", lang), site.name.get(lang), period, status, figures,
-                      tables, notes)
+                      tables, notes, generated)
