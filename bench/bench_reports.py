@@ -18,13 +18,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from report_data import catalogue, simulate_march  # noqa: E402
-
-from dashboard.data.report import ReportPeriod, site_report  # noqa: E402
-from dashboard.data.source import DataSource  # noqa: E402
-from stadtpuls.store.sqlite import SQLiteStore  # noqa: E402
+from dashboard.data.report import ReportPeriod, site_report
+from dashboard.data.source import DataSource
+from stadtpuls.store.sqlite import SQLiteStore
+from testkit.report_month import catalogue, simulate_march
 
 AT = datetime(2025, 4, 2, 10, tzinfo=ZoneInfo("Europe/Berlin")).timestamp()
 ROUNDS = 3

@@ -2,7 +2,7 @@
 agreement with the energy page, the year as the sum of its months, honest "no data" for
 earlier years, bounded inputs, the CSV and the printable document.
 
-All reads go through a real SQLite store filled by the simulators (`report_data`).
+All reads go through a real SQLite store filled by the simulators (`testkit.report_month`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
-from report_data import BERLIN, MONTH_END, MONTH_START, OUTAGE, SITE, catalogue, simulate_march
-from report_data import truth_kwh as truth
 
 from dashboard import i18n
 from dashboard.app import create_app
@@ -26,6 +24,16 @@ from dashboard.reports.view import report_view
 from simulators.generate import SiteSimulation
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.store.sqlite import SQLiteStore
+from testkit.report_month import (
+    BERLIN,
+    MONTH_END,
+    MONTH_START,
+    OUTAGE,
+    SITE,
+    catalogue,
+    simulate_march,
+)
+from testkit.report_month import truth_kwh as truth
 
 # pvlib 0.16 asks pandas 3 for a deprecated attribute inside get_solarposition
 pytestmark = pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofyear is deprecated")
@@ -90,6 +98,10 @@ def test_month_figures_match_the_simulators_ground_truth(
                                                rel=0.02, abs=1.0), day
     assert [d for d, _ in report.breakdown] == [date(2025, 3, d) for d in range(1, 32)]
     assert sum(b.pv_wh or 0 for _, b in report.breakdown) == pytest.approx(total.pv_wh)
+    kwp = sum(a.peak_power_w for a in cat.sites[SITE].pv_arrays)
+    assert report.specific_yield == pytest.approx(total.pv_wh / kwp)
+    assert report.expected_yield == pytest.approx(
+        sum(a.expected_wh or 0 for a in report.arrays) / kwp)
 
 
 def test_completeness_shows_the_weather_outage(report: Report) -> None:

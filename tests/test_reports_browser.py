@@ -1,5 +1,5 @@
 """The report page in a real browser, its PDF from headless Chromium, and its CSV against the
-energy page, on a month of simulated data (`report_data`: March 2025, SQLite).
+energy page, on a month of simulated data (`testkit.report_month`: March 2025, SQLite).
 
 The dashboard's clock is frozen late on 31 March, so the energy page's "this month" is the
 month of the report and both pages can be compared as they are shown.
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any as DashComposite  # dash.testing is not annotated
 
 import pytest
-from report_data import BERLIN, SITE, catalogue, simulate_march
 from selenium.webdriver.common.by import By
 
 from dashboard.app import create_app
@@ -29,6 +28,7 @@ from dashboard.data.energy import site_energy
 from dashboard.data.source import DataSource
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.store.sqlite import SQLiteStore
+from testkit.report_month import BERLIN, SITE, catalogue, simulate_march
 
 pytestmark = [
     pytest.mark.browser,

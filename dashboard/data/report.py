@@ -305,6 +305,24 @@ class Report:
     days_with_data: int
     days: int
 
+    def _metered(self) -> list[ArrayLine]:
+        return [a for a in self.arrays if a.energy_wh is not None]
+
+    @property
+    def specific_yield(self) -> float | None:
+        """Site kWh/kWp: PV production over the kWp of the arrays whose meters counted (an
+        array without data would otherwise pull the figure down)."""
+        kwp = sum(a.peak_w for a in self._metered())
+        return None if self.total.pv_wh is None or not kwp else self.total.pv_wh / kwp
+
+    @property
+    def expected_yield(self) -> float | None:
+        """The model's kWh/kWp over the same arrays; None without weather data."""
+        metered = self._metered()
+        expected = [a.expected_wh for a in metered if a.expected_wh is not None]
+        kwp = sum(a.peak_w for a in metered)
+        return sum(expected) / kwp if expected and len(expected) == len(metered) else None
+
 
 def site_report(source: DataSource, site: str, period: ReportPeriod) -> Report:
     """Everything a report shows (the parts cached per month, see the module docstring)."""
@@ -369,7 +387,12 @@ def _earlier(source: DataSource, site: str, period: ReportPeriod, to_date: bool,
     kwp = sum(arrays.get(i, 0.0) for i, days in energy.arrays.items() if days)
     end = period.next_first_day
     if to_date:
-        end = min(end, date(period.year, last_day.month, 1) + (last_day - last_day.replace(
-            day=1)) + timedelta(days=1))
+        end = min(end, _in_year(last_day, period.year) + timedelta(days=1))
     return EarlierYear(period.year, balance_of(source, energy), kwp,
                        len(energy.days_with_data()), (end - period.first_day).days)
+
+
+def _in_year(day: date, year: int) -> date:
+    """The same calendar day in `year` (29 February: the 28th)."""
+    return day.replace(year=year, day=28) if (day.month, day.day) == (2, 29) else \
+        day.replace(year=year)

@@ -30,10 +30,8 @@ def _balance_rows(section: str, item: str, b: Balance) -> Iterator[_Row]:
 
 def rows(report: Report) -> Iterator[_Row]:
     yield from _balance_rows("total", report.period.text, report.total)
-    peak = sum(a.peak_w for a in report.arrays)
-    pv = report.total.pv_wh
-    yield "total", report.period.text, "specific_yield", None if pv is None else pv / peak, \
-        "kWh/kWp"
+    yield "total", report.period.text, "specific_yield", report.specific_yield, "kWh/kWp"
+    yield "total", report.period.text, "expected_yield", report.expected_yield, "kWh/kWp"
     yield "total", report.period.text, "days_with_meter_data", report.days_with_data, "days"
     yield "total", report.period.text, "days", report.days, "days"
     for a in report.arrays:

@@ -35,18 +35,19 @@ def _css_string(text: str) -> str:
 
 
 def _page_margins(view: ReportView, lang: str) -> str:
-    """Site, period and "page n of m" in the margin of every printed page (Chromium ≥ 131
-    prints CSS page-margin boxes)."""
-    label = _css_string(f"Stadtpuls · {view.site} · {view.period}")
-    of = _css_string(f" {t('report.page_of', lang)} ")
-    page = _css_string(f"{t('report.page', lang)} ")
-    # The top boxes too: any left empty, Chromium fills with its own date, title or URL.
-    generated = _css_string(view.generated)
-    return ("@page { @top-left { content: " + _css_string(view.title) + "; font-size: 8pt; "
-            "color: #4f5b69; } @top-right { content: " + generated + "; font-size: 8pt; "
-            "color: #4f5b69; } @bottom-left { content: " + label + "; font-size: 8pt; color: #4f5b69; } "
-            "@bottom-right { content: " + page + " counter(page) " + of + " counter(pages); "
-            "font-size: 8pt; color: #4f5b69; } }")
+    """Title and generation time at the top, site and period and "page n of m" at the bottom
+    of every printed page (CSS page-margin boxes, printed by Chromium ≥ 131). Every box is
+    filled: one left empty, Chromium fills with its own date, title or URL."""
+    boxes = {
+        "top-left": _css_string(view.title),
+        "top-right": _css_string(view.generated),
+        "bottom-left": _css_string(f"Stadtpuls · {view.site} · {view.period}"),
+        "bottom-right": (_css_string(f"{t('report.page', lang)} ") + " counter(page) "
+                         + _css_string(f" {t('report.page_of', lang)} ") + " counter(pages)"),
+    }
+    inner = " ".join(f"@{box} {{ content: {content}; font-size: 8pt; color: #4f5b69; }}"
+                     for box, content in boxes.items())
+    return f"@page {{ {inner} }}"
 
 
 def render(view: ReportView, lang: str, csv_href: str, back_href: str) -> str:

@@ -88,10 +88,7 @@ def report_view(source: DataSource, report: Report, lang: str) -> ReportView:
     zone = source.zone(report.site)
     period = period_label(report.period.year, report.period.month, lang)
     total = report.total
-    peak = sum(a.peak_w for a in report.arrays)
-    pv_yield = None if total.pv_wh is None else total.pv_wh / peak
-    expected = [a.expected_wh for a in report.arrays if a.expected_wh is not None]
-    exp_yield = sum(expected) / peak if expected else None
+    pv_yield, exp_yield = report.specific_yield, report.expected_yield
     first = local_day(report.start_ns, zone)
     last = local_day(max(report.start_ns, report.covered_end_ns - NS_PER_S), zone)
     status = t("report.covered_running" if report.running else "report.covered", lang,

@@ -1,4 +1,5 @@
-"""A month of simulated data for the report tests: March 2025 at the Stühlinger city hall.
+"""A month of simulated data for the report tests and bench: March 2025 at the Stühlinger
+city hall.
 
 March has the change to summer time (30 March), so its 743 hours test the local-midnight
 windows. Faults: the roof-centre meter is replaced mid-month (reset to zero) and the
