@@ -388,8 +388,8 @@ TEXT.update(_pairs(
                         "Verschattung üblicherweise 72–94 % des Modells, Dachfelder etwa 93 %.",
                         "Expected: pvlib model from the site's measured irradiance, temperature "
                         "and wind (5-minute windows). Actual/expected only over windows where "
-                        "both are measured. Façades usually reach 72–94 % of the model because "
-                        "of shading, roof arrays about 93 %."),
+                        "both are measured. Façades usually reach 72–94% of the model because "
+                        "of shading, roof arrays about 93%."),
     report__by_day=("Tageswerte, {period}", "Daily figures, {period}"),
     report__by_month=("Monatswerte, {period}", "Monthly figures, {period}"),
     report__day=("Tag", "Day"),
