@@ -17,6 +17,7 @@ import numpy as np
 
 from simulators.generate import SiteSimulation
 from stadtpuls.catalogue import Catalogue, load_catalogue
+from stadtpuls.store.protocol import StoreWriter
 from stadtpuls.store.sqlite import SQLiteStore
 from stadtpuls.timebase import to_ns
 from testkit.devdata import simulate_into
@@ -36,13 +37,18 @@ def catalogue() -> Catalogue:
 
 
 def simulate_march(path: Path, cat: Catalogue) -> list[SiteSimulation]:
-    """Write 26 Feb – 1 Apr 2025 (a few days before, for the meters' baseline) to `path`."""
+    """Write 26 Feb – 1 Apr 2025 (a few days before, for the meters' baseline) to a SQLite
+    store at `path`."""
     store = SQLiteStore(path)
     try:
-        return simulate_into(store, cat, MONTH_START - timedelta(days=3),
-                             MONTH_END + timedelta(hours=1), sites=[SITE], faults=FAULTS)[SITE]
+        return simulate_march_into(store, cat)
     finally:
         store.close()
+
+
+def simulate_march_into(store: StoreWriter, cat: Catalogue) -> list[SiteSimulation]:
+    return simulate_into(store, cat, MONTH_START - timedelta(days=3),
+                         MONTH_END + timedelta(hours=1), sites=[SITE], faults=FAULTS)[SITE]
 
 
 def truth_kwh(sims: list[SiteSimulation], which: str, start: datetime = MONTH_START,

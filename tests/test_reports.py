@@ -23,6 +23,8 @@ from dashboard.data.source import DataSource
 from dashboard.reports.view import report_view
 from simulators.generate import SiteSimulation
 from stadtpuls.catalogue import Catalogue
+from stadtpuls.store.influx import InfluxStore
+from stadtpuls.store.protocol import StoreReader
 from stadtpuls.store.sqlite import SQLiteStore
 from testkit.report_month import (
     BERLIN,
@@ -32,8 +34,10 @@ from testkit.report_month import (
     SITE,
     catalogue,
     simulate_march,
+    simulate_march_into,
 )
 from testkit.report_month import truth_kwh as truth
+from testkit.servers import InfluxServer
 
 # pvlib 0.16 asks pandas 3 for a deprecated attribute inside get_solarposition
 pytestmark = pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofyear is deprecated")
@@ -59,7 +63,7 @@ def march(cat: Catalogue, tmp_path_factory: pytest.TempPathFactory
     store.close()
 
 
-def _source(store: SQLiteStore, cat: Catalogue, at: datetime) -> DataSource:
+def _source(store: StoreReader, cat: Catalogue, at: datetime) -> DataSource:
     return DataSource.create(store, cat, clock=lambda: at.timestamp())
 
 
@@ -230,3 +234,27 @@ def test_csv_and_document_routes(march: tuple[SQLiteStore, list[SiteSimulation]]
         refused = client.get(url + "?lang=en")
         assert refused.status_code == status, url
         assert message in refused.get_data(as_text=True), url
+
+
+@pytest.mark.integration
+def test_the_same_report_from_influxdb(influx: InfluxServer, influx_db: str, cat: Catalogue,
+                                       report: Report) -> None:
+    """The same simulation in the session's real InfluxDB gives the same report."""
+    store = InfluxStore(influx.url, f"{influx_db}/autogen")
+    try:
+        simulate_march_into(store, cat)
+        got = site_report(_source(store, cat, AFTER), SITE, MARCH)
+    finally:
+        store.close()
+    assert got.total.pv_wh == pytest.approx(report.total.pv_wh, rel=1e-9)
+    assert got.total.consumption_wh == pytest.approx(report.total.consumption_wh, rel=1e-9)
+    assert got.total.self_sufficiency == pytest.approx(report.total.self_sufficiency, rel=1e-9)
+    assert [(d, b.pv_wh) for d, b in got.breakdown] == [
+        (d, pytest.approx(b.pv_wh, rel=1e-9)) for d, b in report.breakdown]
+    for mine, theirs in zip(got.arrays, report.arrays, strict=True):
+        assert mine.energy_wh == pytest.approx(theirs.energy_wh, rel=1e-9)
+        assert mine.expected_wh == pytest.approx(theirs.expected_wh, rel=1e-6)
+        assert mine.ratio == pytest.approx(theirs.ratio, rel=1e-6)
+    assert [(c.sensor.id, c.readings) for c in got.completeness] == [
+        (c.sensor.id, c.readings) for c in report.completeness]
+
