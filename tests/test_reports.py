@@ -223,6 +223,9 @@ def test_csv_and_document_routes(march: tuple[SQLiteStore, list[SiteSimulation]]
     assert i18n.fmt_energy(report.total.pv_wh, "de") in document
     assert '<th scope="col">' in document and '<th scope="row">' in document
     assert document.count("<caption>") == 4 and "@page" in document
+    # the chart: one bar per day of March, with a text alternative
+    assert 'role="img" aria-label="PV-Erzeugung je Tag, März 2025' in document
+    assert document.count("<rect ") == 31
 
     for url, status, message in [
         (f"/reports/{SITE}/2025-13.csv", 400, "no such period"),

@@ -6,6 +6,7 @@ The report's text comes from `dashboard.reports.view`, the same as the printable
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 from typing import Any
 
@@ -165,6 +166,12 @@ def render(view: ReportView, lang: str) -> list[Any]:
             html.Dl([html.Div([html.Dt(label), html.Dd(value)], className="report-figure")
                      for label, value in view.figures], className="report-figures",
                     **aria(label=t("report.key_figures", lang))),
+            html.Figure([
+                html.Img(src="data:image/svg+xml;base64,"
+                         + base64.b64encode(view.chart_svg.encode()).decode(),
+                         alt=view.chart_title, className="report-chart"),
+                html.Figcaption(view.chart_title, className="footnote"),
+            ], className="report-figure-chart"),
         ], className="card"),
         *[_table(table) for table in view.tables],
         html.Ul([html.Li(n) for n in view.notes], className="footnote report-notes"),

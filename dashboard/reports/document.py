@@ -81,6 +81,8 @@ def render(view: ReportView, lang: str, csv_href: str, back_href: str) -> str:
 <h2 id="r-figures-title">{escape(t("report.key_figures", lang))}</h2>
 <dl class="r-figures">{figures}</dl>
 </section>
+<figure class="r-section r-chart">{view.chart_svg}
+<figcaption>{escape(view.chart_title)}</figcaption></figure>
 {"".join(_table(table) for table in view.tables)}
 <footer class="r-foot"><ul>{notes}</ul></footer>
 </main>

@@ -7,6 +7,7 @@ Numbers are formatted as on the energy page (`dashboard.i18n`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,6 +17,7 @@ from dashboard.data.periods import local_day
 from dashboard.data.report import Report
 from dashboard.data.source import DataSource
 from dashboard.i18n import t
+from dashboard.reports.chart import bars_svg
 from dashboard.ui import co2_factor_note
 from stadtpuls.timebase import NS_PER_S
 
@@ -45,6 +47,9 @@ class ReportView:
     notes: list[str]
     generated: str
     """"erstellt 02.04.2025, 10:00" / "generated 2 Apr 2025, 10:00"."""
+    chart_title: str
+    chart_svg: str
+    """PV production per day or month (`chart.bars_svg`)."""
 
 
 def period_label(year: int, month: int | None, lang: str) -> str:
@@ -178,5 +183,21 @@ def report_view(source: DataSource, report: Report, lang: str) -> ReportView:
                        share=i18n.fmt_percent(report.weather_share, lang)))
     generated = t("report.generated", lang,
                   time=i18n.fmt_time(report.generated_ns, zone, lang))
+    # `monthly`: a year report, whose rows are months
+    chart_title = t("report.chart_months" if monthly else "report.chart_days", lang,
+                    period=period)
+    values = [None if b.pv_wh is None else b.pv_wh for _, b in report.breakdown]
+    top = _nice_max(max((v for v in values if v is not None), default=0.0))
+    labels = [_month_name(d.month, lang)[:3] if monthly else str(d.day)
+              for d, _ in report.breakdown]
+    chart = bars_svg(labels, values, i18n.fmt_energy(top, lang), chart_title, top)
     return ReportView(t("report.title", lang), site.name.get(lang), period, status, figures,
-                      tables, notes, generated)
+                      tables, notes, generated, chart_title, chart)
+
+
+def _nice_max(value: float) -> float:
+    """The next 1, 2, 2.5 or 5 × 10ⁿ at or above `value`: a round top for the chart."""
+    if value <= 0:
+        return 1.0
+    magnitude = 10.0 ** math.floor(math.log10(value))
+    return next(m * magnitude for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * magnitude >= value)
