@@ -198,7 +198,9 @@ def test_csv_and_document_routes(march: tuple[SQLiteStore, list[SiteSimulation]]
     answer = client.get(f"/reports/{SITE}/2025-03.csv?lang=de")
     assert answer.status_code == 200 and answer.mimetype == "text/csv"
     assert "stadtpuls-report-stuehlinger-2025-03.csv" in answer.headers["Content-Disposition"]
-    text = answer.get_data(as_text=True)
+    raw = answer.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf# Stadtpuls energy report")  # BOM: Excel reads UTF-8
+    text = raw.decode("utf-8-sig")
     header = [line for line in text.splitlines() if line.startswith("#")]
     assert any("site: stuehlinger" in line for line in header)
     assert any("period: 2025-03 (2025-03-01T00:00:00+01:00 to 2025-04-01T00:00:00+02:00)"

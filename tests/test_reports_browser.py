@@ -97,7 +97,7 @@ def test_month_report_renders_prints_and_agrees_with_the_energy_page(
 
     # The CSV agrees with the data function behind the energy page.
     with urllib.request.urlopen(csv_href, timeout=60) as answer:
-        text = answer.read().decode("utf-8")
+        text = answer.read().decode("utf-8-sig")
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
     rows = {(r["section"], r["figure"]): r["value"]
             for r in csv.DictReader(io.StringIO(body), delimiter=";") if r["section"] == "total"}

@@ -1,7 +1,8 @@
 """A report as CSV: a commented header (site, period, generated, units, CO₂ factor and its
 source), then one figure per line — section, item, figure, value, unit — which every
 spreadsheet can filter and pivot. Values are unrounded enough to add up (kWh with three
-decimals); an empty value means no data. German uses ';' and a decimal comma."""
+decimals); an empty value means no data. German uses ';' and a decimal comma. UTF-8 with a
+byte-order mark (read it with encoding "utf-8-sig")."""
 
 from __future__ import annotations
 
@@ -77,7 +78,8 @@ def to_csv(source: DataSource, report: Report, lang: str) -> str:
         return datetime.fromtimestamp(ns / NS_PER_S, tz=zone).isoformat(timespec="seconds")
 
     buffer = io.StringIO()
-    buffer.write(f"# Stadtpuls energy report\n# site: {report.site} ({site.name.get(lang)})\n"
+    # A byte-order mark: without it Excel reads UTF-8 as the local code page ("StÃ¼hlinger").
+    buffer.write(f"\ufeff# Stadtpuls energy report\n# site: {report.site} ({site.name.get(lang)})\n"
                  f"# period: {report.period.text} ({iso(report.start_ns)} to "
                  f"{iso(report.covered_end_ns)}{', running' if report.running else ''})\n"
                  f"# generated: {iso(report.generated_ns)}\n"
