@@ -64,7 +64,7 @@ def _document(site: str, period: str) -> Response:
         return _message_page(t("app.store_down", lang), _NO_STORE, lang)
     body = render(report_view(source, report, lang), lang,
                   report_href(site, checked, lang, csv=True),
-                  f"/reports?site={site}&period={checked.text}")
+                  f"/reports?site={site}&period={checked.text}&lang={lang}")
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
