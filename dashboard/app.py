@@ -24,6 +24,7 @@ from dashboard.data.cache import TTLCache
 from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.i18n import t
 from dashboard.kiosk import routes as kiosk_routes
+from dashboard.reports import routes as report_routes
 from dashboard.ui import aria, now_text
 from opendata import routes as opendata_routes
 from stadtpuls.catalogue import Catalogue
@@ -68,6 +69,7 @@ def create_app(
     # The alerts page's state, operator login and actions; closed without `operators`.
     operations.install(app.server, operators or OperatorSettings(),
                        source.settings.screen_heartbeat_s)
+    report_routes.install(app.server, source)
     for page in pages.ALL:
         page.register(app)
     app.layout = _frame(source.settings)

@@ -106,6 +106,13 @@ def fmt_power(w: float | None, lang: str) -> str:
     return fmt_value(w, "W", lang, 0)
 
 
+def fmt_co2(kg: float | None, lang: str) -> str:
+    """CO₂ mass: whole kg, or tonnes with one decimal from 10 t on."""
+    if kg is not None and kg >= 10_000:
+        return fmt_value(kg / 1000, "t", lang, 1)
+    return fmt_value(kg, "kg", lang, 0)
+
+
 def fmt_reading(value: float | None, quantity: str, unit: str, lang: str) -> str:
     """A reading as people read it: meters in kWh/MWh, power in W/kW, counts whole."""
     if quantity == "energy":

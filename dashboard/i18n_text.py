@@ -483,3 +483,95 @@ TEXT.update(_pairs(
     login__already=("Angemeldet als {who}.", "Logged in as {who}."),
     login__to_alerts=("Zu den Alarmen", "To the alerts"),
 ))
+
+# Reports for facility managers (/reports, the printable document and its CSV).
+TEXT.update(_pairs(
+    nav__reports=("Berichte", "Reports"),
+    report__title=("Energiebericht", "Energy report"),
+    report__intro=("Monats- und Jahresberichte je Standort zum Drucken (PDF) und als CSV: "
+                   "Ertrag je PV-Feld, spezifischer Ertrag gegen Soll, Eigenverbrauch, "
+                   "Autarkie, vermiedenes CO₂, Datenvollständigkeit und Vorjahresvergleich.",
+                   "Monthly and yearly reports per site to print (PDF) and as CSV: energy per "
+                   "PV array, specific yield against expected, self-consumption, "
+                   "self-sufficiency, CO₂ avoided, data completeness and earlier years."),
+    report__site=("Standort", "Site"),
+    report__kind=("Art des Zeitraums", "Kind of period"),
+    report__kind_month=("Monat", "Month"),
+    report__kind_year=("Jahr", "Year"),
+    report__period=("Zeitraum", "Period"),
+    report__print=("Druckansicht / PDF", "Print view / PDF"),
+    report__page=("Seite", "Page"),
+    report__chart_days=("PV-Erzeugung je Tag, {period} (Werte in der Tabelle Tageswerte)",
+                         "PV production per day, {period} (values in the daily table)"),
+    report__chart_months=("PV-Erzeugung je Monat, {period} (Werte in der Tabelle Monatswerte)",
+                        "PV production per month, {period} (values in the monthly table)"),
+    report__generated=("erstellt {time}", "generated {time}"),
+    report__page_of=("von", "of"),
+    report__print_button=("Drucken oder als PDF speichern", "Print or save as PDF"),
+    report__csv=("CSV herunterladen", "Download CSV"),
+    report__back=("← Zur Berichtsauswahl", "← Back to report selection"),
+    report__covered=("Zeitraum {start} bis {end} · erstellt {generated}",
+                     "Period {start} to {end} · generated {generated}"),
+    report__covered_running=("Laufender Zeitraum: Daten vom {start} bis {end} · erstellt "
+                             "{generated}",
+                             "Running period: data from {start} to {end} · generated "
+                             "{generated}"),
+    report__key_figures=("Kennzahlen", "Key figures"),
+    report__specific_yield=("Spezifischer Ertrag", "Specific yield"),
+    report__expected_yield=("Soll-Ertrag (Modell)", "Expected yield (model)"),
+    report__days_with_data=("Tage mit Zählerdaten", "Days with meter data"),
+    report__days_of=("{n} von {of}", "{n} of {of}"),
+    report__no_data=("keine Daten", "no data"),
+    report__import=("Netzbezug", "Grid import"),
+    report__export=("Einspeisung", "Grid export"),
+    report__energy=("Ertrag", "Energy"),
+    report__yield_col=("kWh/kWp", "kWh/kWp"),
+    report__expected_col=("Soll kWh/kWp", "Expected kWh/kWp"),
+    report__arrays_caption=("Ertrag je PV-Feld, {period}", "Energy per PV array, {period}"),
+    report__model_note=("Soll: pvlib-Modell aus der gemessenen Einstrahlung, Temperatur und "
+                        "dem Wind des Standorts (5-Minuten-Fenster). Ist/Soll nur über "
+                        "Fenster, in denen beides gemessen ist. Fassaden erreichen wegen "
+                        "Verschattung üblicherweise 72–94 % des Modells, Dachfelder etwa 93 %.",
+                        "Expected: pvlib model from the site's measured irradiance, temperature "
+                        "and wind (5-minute windows). Actual/expected only over windows where "
+                        "both are measured. Façades usually reach 72–94% of the model because "
+                        "of shading, roof arrays about 93%."),
+    report__by_day=("Tageswerte, {period}", "Daily figures, {period}"),
+    report__by_month=("Monatswerte, {period}", "Monthly figures, {period}"),
+    report__day=("Tag", "Day"),
+    report__month=("Monat", "Month"),
+    report__year=("Jahr", "Year"),
+    report__earlier_caption=("{period} im Vergleich mit früheren Jahren",
+                             "{period} compared with earlier years"),
+    report__earlier_caption_to_date=("{period} bis heute im Vergleich mit denselben Tagen "
+                                     "früherer Jahre",
+                                     "{period} to date compared with the same days of "
+                                     "earlier years"),
+    report__completeness_caption=("Datenvollständigkeit der Energie- und Wettersensoren",
+                                  "Data completeness of the energy and weather sensors"),
+    report__readings=("Messwerte", "Readings"),
+    report__expected_readings=("erwartet", "expected"),
+    report__completeness=("Vollständigkeit", "Completeness"),
+    report__completeness_note=("Erwartet: Dauer des Zeitraums geteilt durch das Messintervall "
+                               "des Sensors laut Katalog.",
+                               "Expected: length of the period divided by the sensor's "
+                               "interval in the catalogue."),
+    report__formulas=("Eigenverbrauchsanteil = (PV-Erzeugung − Einspeisung) / PV-Erzeugung; "
+                      "Autarkiegrad = (PV-Erzeugung − Einspeisung) / Verbrauch; alle "
+                      "Energiewerte aus den Zählern, Tage in der Zeitzone des Standorts.",
+                      "Self-consumption = (PV production − export) / PV production; "
+                      "self-sufficiency = (PV production − export) / consumption; every "
+                      "energy figure from the meters, days in the site's time zone."),
+    report__weather_gaps=("Die Wetterstation lieferte für {share} der Zeit Daten; der Soll-Ertrag "
+                          "deckt nur diese Zeit ab.",
+                          "The weather station reported for {share} of the time; the expected "
+                          "yield covers only that time."),
+    report__bad_period=("Diesen Zeitraum gibt es nicht. Erlaubt sind ein Jahr (2026) oder ein "
+                        "Monat (2026-10).",
+                        "There is no such period. Use a year (2026) or a month (2026-10)."),
+    report__outside=("Berichte gibt es für {first} bis {last}. Bitte wählen Sie einen "
+                     "Zeitraum darin.",
+                     "Reports exist for {first} to {last}. Please pick a period in between."),
+    report__unknown_site=("Diesen Standort gibt es nicht oder er hat keine Photovoltaik: "
+                          "{site}", "There is no such site, or it has no photovoltaics: {site}"),
+))

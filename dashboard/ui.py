@@ -11,7 +11,7 @@ from dash import dcc, html, no_update
 
 from dashboard import i18n
 from dashboard.data.periods import RangeRefused
-from dashboard.data.source import DashboardSettings, DataSource
+from dashboard.data.source import DEFAULT_GRID_CO2_G_PER_KWH, DashboardSettings, DataSource
 from dashboard.data.status import SensorState, Status
 from dashboard.i18n import t
 from stadtpuls.catalogue import Sensor
@@ -131,3 +131,11 @@ def now_text(source: DataSource, lang: str) -> str:
         return ""
     return t("app.updated", lang, time=i18n.fmt_time(int(source.clock() * 1e9), zone, lang,
                                                      date=False))
+
+
+def co2_factor_note(source: DataSource, lang: str) -> str:
+    """The CO₂ factor in use and its source (the UBA figure, or "set by the operator")."""
+    factor = source.settings.grid_co2_g_per_kwh
+    return t("energy.co2_note", lang, factor=i18n.fmt_number(factor, lang),
+             source=t("energy.co2_source" if factor == DEFAULT_GRID_CO2_G_PER_KWH
+                      else "energy.co2_source_custom", lang))

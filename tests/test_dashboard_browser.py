@@ -159,11 +159,16 @@ PAGES: dict[str, dict[str, list[str]]] = {
                        "verbunden", "meldet sich"],
                 "en": ["Messages/s", "Readings/s", "Spool depth", "MQTT broker", "connected",
                        "reporting"]},
+    "/reports": {"de": ["Energiebericht", "Druckansicht / PDF", "CSV herunterladen",
+                        "Tage mit Zählerdaten", "Datenvollständigkeit", "Umweltbundesamt"],
+                 "en": ["Energy report", "Print view / PDF", "Download CSV",
+                        "Days with meter data", "Data completeness",
+                        "German Environment Agency"]},
 }
 GRAPHS = {"/": 2, "/energy": 3, "/sensors/stuehlinger~weather_air_temperature": 1, "/map": 1,
           "/status": 1}
-NAV = {"de": ["Übersicht", "Energie", "Sensoren", "Karte", "Pipeline"],
-       "en": ["Overview", "Energy", "Sensors", "Map", "Pipeline"]}
+NAV = {"de": ["Übersicht", "Energie", "Sensoren", "Karte", "Pipeline", "Berichte"],
+       "en": ["Overview", "Energy", "Sensors", "Map", "Pipeline", "Reports"]}
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])

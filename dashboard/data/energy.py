@@ -78,6 +78,37 @@ def _assign(points: Sequence[tuple[int, float]], p: Periods, zone_day: dict[int,
     return PeriodValues(**{name: sums.get(name) for name in PERIOD_NAMES})
 
 
+def meter_windows(
+    source: DataSource, site: str, keys: Sequence[SeriesKey],
+    parts: Sequence[tuple[int, int, int, float]],
+) -> dict[SeriesKey, list[tuple[int, float]]]:
+    """Energy (Wh) per window of each cumulative meter, as (window midpoint ns, Wh).
+
+    `parts` are consecutive ranges (start, end, window ns, cache TTL s), read in one chain so
+    each window's energy counts from the last reading of the window before (see the module
+    docstring for the 1 ns shift and local alignment). The energy page and the reports both
+    count meters here, so their figures agree.
+    """
+    zone = source.zone(site)
+    aggs = (Aggregate.MIN, Aggregate.MAX, Aggregate.LAST)
+    windows: dict[SeriesKey, list[tuple[int, int, float, float, float]]] = {k: [] for k in keys}
+    for lo, hi, window, ttl in parts:
+        offset = (window_offset_ns(zone, hi, window) + 1) % window
+        result = source.reader.aggregate(keys, lo + 1, hi + 1, window, aggs, ttl_s=ttl,
+                                         offset_ns=offset)
+        for key, ws in result.items():
+            for i, t in enumerate(ws.times):
+                windows[key].append((t, window, ws.values[Aggregate.MIN][i],
+                                     ws.values[Aggregate.MAX][i], ws.values[Aggregate.LAST][i]))
+    out: dict[SeriesKey, list[tuple[int, float]]] = {}
+    for key, rows in windows.items():
+        rows.sort()
+        energies = meter_window_energy([r[2] for r in rows], [r[3] for r in rows],
+                                       [r[4] for r in rows])
+        out[key] = [(t + w // 2, wh) for (t, w, *_), wh in zip(rows, energies, strict=True)]
+    return out
+
+
 def meter_energy_by_period(
     source: DataSource, site: str, keys: Sequence[SeriesKey]
 ) -> dict[SeriesKey, PeriodValues]:
@@ -90,26 +121,34 @@ def meter_energy_by_period(
     end = bucket_end(now, _LIVE_BUCKET_S)
     a = min(p.year_ns, p.yesterday_ns) - _LOOKBACK_NS
     b = min(p.month_ns, p.yesterday_ns)
-    aggs = (Aggregate.MIN, Aggregate.MAX, Aggregate.LAST)
-    ranges = [(a, b, DAY_NS, 3_600.0), (b, p.today_ns, HOUR_NS, 1_800.0),
-              (p.today_ns, end, HOUR_NS, _LIVE_BUCKET_S)]
-    windows: dict[SeriesKey, list[tuple[int, int, float, float, float]]] = {k: [] for k in keys}
-    for lo, hi, window, ttl in ranges:
-        offset = (window_offset_ns(zone, hi, window) + 1) % window
-        result = source.reader.aggregate(keys, lo + 1, hi + 1, window, aggs, ttl_s=ttl,
-                                         offset_ns=offset)
-        for key, ws in result.items():
-            for i, t in enumerate(ws.times):
-                windows[key].append((t, window, ws.values[Aggregate.MIN][i],
-                                     ws.values[Aggregate.MAX][i], ws.values[Aggregate.LAST][i]))
+    parts = [(a, b, DAY_NS, 3_600.0), (b, p.today_ns, HOUR_NS, 1_800.0),
+             (p.today_ns, end, HOUR_NS, _LIVE_BUCKET_S)]
     out: dict[SeriesKey, PeriodValues] = {}
-    for key, rows in windows.items():
-        rows.sort()
-        energies = meter_window_energy([r[2] for r in rows], [r[3] for r in rows],
-                                       [r[4] for r in rows])
-        mids = [t + w // 2 for t, w, *_ in rows]
-        days = {m: local_day(m, zone) for m in mids}
-        out[key] = _assign(list(zip(mids, energies, strict=True)), p, days)
+    for key, points in meter_windows(source, site, keys, parts).items():
+        days = {m: local_day(m, zone) for m, _ in points}
+        out[key] = _assign(points, p, days)
+    return out
+
+
+def meter_energy_by_day(
+    source: DataSource, site: str, keys: Sequence[SeriesKey], start_ns: int, end_ns: int,
+    ttl_s: float,
+) -> dict[SeriesKey, dict[date, float]]:
+    """Energy (Wh) of each meter per local day of [start, end), both local midnights (or
+    `end` = now, bucketed): hourly windows, the same chain as the energy page's month."""
+    if not keys:
+        return {}
+    zone = source.zone(site)
+    parts = [(start_ns - _LOOKBACK_NS, start_ns, HOUR_NS, ttl_s),
+             (start_ns, end_ns, HOUR_NS, ttl_s)]
+    out: dict[SeriesKey, dict[date, float]] = {}
+    for key, points in meter_windows(source, site, keys, parts).items():
+        days: dict[date, float] = {}
+        for mid, wh in points:
+            if start_ns <= mid < end_ns:
+                day = local_day(mid, zone)
+                days[day] = days.get(day, 0.0) + wh
+        out[key] = days
     return out
 
 

@@ -125,8 +125,8 @@ def _performance(source: DataSource, site_id: str, end: int) -> Performance:
     site = source.catalogue.sites[site_id]
     window = WINDOW_S * NS_PER_S
     aligned_end = end - end % window  # whole windows only: the filling one is no dip
-    frame, has_weather = _model_frame(source, site_id, aligned_end - SPAN_S * NS_PER_S, aligned_end,
-                                      _BUCKET_S)
+    frame, has_weather = model_frame(source, site_id, aligned_end - SPAN_S * NS_PER_S,
+                                     aligned_end, _BUCKET_S)
     # The baseline changes once a day: key it by the day so it is computed once.
     day_end = aligned_end - aligned_end % (86_400 * NS_PER_S) - SPAN_S * NS_PER_S
     baseline = source.reader.memo(("baseline", site_id, day_end),
@@ -134,7 +134,7 @@ def _performance(source: DataSource, site_id: str, end: int) -> Performance:
     threshold = source.settings.underperformance_ratio
     arrays: list[ArrayPerformance] = []
     for array in site.pv_arrays:
-        actual_wh, expected_wh = _sums(frame, array.id, array.peak_power_w)
+        actual_wh, expected_wh = paired_energy(frame, array.id, array.peak_power_w)
         ratio = actual_wh / expected_wh if expected_wh > 0 else None
         base = baseline.get(array.id)
         index = None if ratio is None else ratio / base if base else ratio
@@ -143,7 +143,9 @@ def _performance(source: DataSource, site_id: str, end: int) -> Performance:
     return Performance(frame, arrays, has_weather)
 
 
-def _sums(frame: pd.DataFrame, array_id: str, peak_w: float) -> tuple[float, float]:
+def paired_energy(frame: pd.DataFrame, array_id: str, peak_w: float) -> tuple[float, float]:
+    """(actual Wh, expected Wh) over the windows where both are known and the model expects
+    more than 2 % of peak: the basis of every actual/expected ratio (page and reports)."""
     actual = frame[f"actual:{array_id}"].to_numpy(dtype=np.float64)
     exp = frame[f"expected:{array_id}"].to_numpy(dtype=np.float64)
     use = np.isfinite(actual) & np.isfinite(exp) & (exp > _MIN_EXPECTED_FRACTION * peak_w)
@@ -153,8 +155,8 @@ def _sums(frame: pd.DataFrame, array_id: str, peak_w: float) -> tuple[float, flo
 
 def _baselines(source: DataSource, site_id: str, end: int) -> dict[str, float]:
     site = source.catalogue.sites[site_id]
-    frame, has_weather = _model_frame(source, site_id, end - BASELINE_DAYS * 86_400 * NS_PER_S, end,
-                                      6 * 3_600.0)
+    frame, has_weather = model_frame(source, site_id, end - BASELINE_DAYS * 86_400 * NS_PER_S,
+                                     end, 6 * 3_600.0)
     if not has_weather:
         return {}
     out: dict[str, float] = {}
@@ -162,7 +164,7 @@ def _baselines(source: DataSource, site_id: str, end: int) -> dict[str, float]:
     for array in site.pv_arrays:
         ratios = []
         for _, day in frame.groupby(days):
-            actual_wh, expected_wh = _sums(day, array.id, array.peak_power_w)
+            actual_wh, expected_wh = paired_energy(day, array.id, array.peak_power_w)
             # A day with too little light says little about the array.
             if expected_wh > 0.2 * array.peak_power_w:
                 ratios.append(actual_wh / expected_wh)
@@ -171,7 +173,7 @@ def _baselines(source: DataSource, site_id: str, end: int) -> dict[str, float]:
     return out
 
 
-def _model_frame(source: DataSource, site_id: str, start: int, end: int, ttl_s: float
+def model_frame(source: DataSource, site_id: str, start: int, end: int, ttl_s: float
                  ) -> tuple[pd.DataFrame, bool]:
     """Measured and modelled power per array on 5-minute windows of [start, end)."""
     site = source.catalogue.sites[site_id]

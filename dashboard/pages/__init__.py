@@ -12,6 +12,7 @@ from dashboard.pages import (
     not_found_404,
     opendata,
     overview,
+    reports,
     sensor_detail,
     sensors,
     status,
@@ -19,5 +20,5 @@ from dashboard.pages import (
 from dashboard.pages import map as map_page
 
 ALL: tuple[Page, ...] = (overview.page, energy.page, sensors.page, map_page.page,
-                         status.page, alerts.page, opendata.page, login.page,
+                         status.page, reports.page, alerts.page, opendata.page, login.page,
                          sensor_detail.page, not_found_404.page)

@@ -10,12 +10,12 @@ from dashboard import i18n, ids, runtime
 from dashboard.data.energy import PERIOD_NAMES, Balance, SiteEnergy, site_energy
 from dashboard.data.overview import live_values
 from dashboard.data.performance import performance
-from dashboard.data.source import DEFAULT_GRID_CO2_G_PER_KWH, DataSource
+from dashboard.data.source import DataSource
 from dashboard.data.status import sensor_states
 from dashboard.figures import energy as figures
 from dashboard.i18n import t
 from dashboard.page import Page
-from dashboard.ui import alert_slot, guarded, kpi, page_head, tick
+from dashboard.ui import alert_slot, co2_factor_note, guarded, kpi, page_head, tick
 
 page = Page(__name__, path="/energy", name="Energie", title="Stadtpuls – Energie",
             order=1, nav_key="nav.energy")
@@ -69,10 +69,7 @@ def body(source: DataSource, site_id: str, energy: SiteEnergy, lang: str) -> lis
     peak = sum(a.peak_power_w for a in site.pv_arrays)
     today = energy.balances["today"]
     share = None if energy.pv_power_w is None else energy.pv_power_w / peak
-    factor = source.settings.grid_co2_g_per_kwh
-    co2_note = t("energy.co2_note", lang, factor=i18n.fmt_number(factor, lang),
-                 source=t("energy.co2_source" if factor == DEFAULT_GRID_CO2_G_PER_KWH
-                          else "energy.co2_source_custom", lang))
+    co2_note = co2_factor_note(source, lang)
     threshold = i18n.fmt_percent(source.settings.underperformance_ratio, lang)
     graph: Any = {"config": i18n.plotly_config(lang)}
     return [
@@ -128,9 +125,6 @@ def _balance_table(balances: dict[str, Balance], lang: str) -> html.Div:
         b = balances[period]
         grid = (f"{i18n.fmt_energy(b.import_wh, lang)} / {i18n.fmt_energy(b.export_wh, lang)}"
                 if b.import_wh is not None or b.export_wh is not None else "–")
-        co2 = (i18n.fmt_value(b.co2_avoided_kg / 1000, "t", lang, 1)
-               if b.co2_avoided_kg is not None and b.co2_avoided_kg >= 10_000
-               else i18n.fmt_value(b.co2_avoided_kg, "kg", lang, 0))
         rows.append(html.Tr([
             html.Th(t(f"period.{period}", lang), scope="row"),
             html.Td(i18n.fmt_energy(b.pv_wh, lang), className="num"),
@@ -138,7 +132,7 @@ def _balance_table(balances: dict[str, Balance], lang: str) -> html.Div:
             html.Td(grid, className="num"),
             html.Td(i18n.fmt_percent(b.self_consumption, lang), className="num"),
             html.Td(i18n.fmt_percent(b.self_sufficiency, lang), className="num"),
-            html.Td(co2, className="num"),
+            html.Td(i18n.fmt_co2(b.co2_avoided_kg, lang), className="num"),
         ]))
     return html.Div(html.Table([
         html.Thead(html.Tr([html.Th(t(h, lang) if h else "", scope="col",

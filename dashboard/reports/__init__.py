@@ -1,0 +1,1 @@
+"""Reports for facility managers: printable document and CSV (issue 12)."""
