@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from dashboard.data.energy import meter_energy_by_period, power_energy_by_period, site_energy
-from dashboard.data.energy_math import (
+from stadtpuls.energy_math import (
     meter_energy,
     meter_increments,
     meter_window_energy,

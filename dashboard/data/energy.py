@@ -1,7 +1,7 @@
 """Energy of a site per local period: PV, consumption, grid; shares and CO2 avoided.
 
 Sources, best first: cumulative meters (exact, survive gaps and resets), then power
-readings (trapezoids, never across a gap). The rules are in `energy_math`.
+readings (trapezoids, never across a gap). The rules are in `stadtpuls.energy_math`.
 
 Query plan for meters (one store query per range for all meters of a site, each cached
 for as long as its range can change):
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from dashboard.data.cache import bucket_end
-from dashboard.data.energy_math import meter_window_energy, power_segments
+from stadtpuls.energy_math import meter_window_energy, power_segments
 from dashboard.data.periods import Periods, local_day, periods, window_offset_ns
 from dashboard.data.source import DataSource
 from stadtpuls.catalogue import PVArray, Role, Sensor

@@ -22,13 +22,15 @@ from influxdb_client.rest import ApiException
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
 from stadtpuls.store.line_protocol import encode_lines, quote_ident
+from stadtpuls.rollup.planning import answer
+from stadtpuls.store.influx_rollups import InfluxRollups, where_clause
 from stadtpuls.store.protocol import Aggregate, WindowSeries
 from stadtpuls.units import Quantity
 
 _MEASUREMENTS = "|".join(q.value for q in Quantity)
 
 
-class InfluxStore:
+class InfluxStore(InfluxRollups):
     """A `Store` on InfluxDB. `bucket` is `db/rp` on 1.x, the bucket name on 2.x/3.x."""
 
     def __init__(
@@ -117,7 +119,7 @@ class InfluxStore:
         self, site: str | None = None, since_ns: int | None = None,
         until_ns: int | None = None,
     ) -> dict[SeriesKey, Reading]:
-        where, params = _where(site=site, start_ns=since_ns, end_ns=until_ns)
+        where, params = where_clause(site=site, start_ns=since_ns, end_ns=until_ns)
         q = (f'SELECT last("value") AS "value", "implausible", "unregistered" '
              f"FROM /^({_MEASUREMENTS})$/ {where} GROUP BY \"site\", \"sensor\"")
         out: dict[SeriesKey, Reading] = {}
@@ -145,8 +147,22 @@ class InfluxStore:
         offset_ns: int = 0,
         exclude_implausible: bool = False,
     ) -> dict[SeriesKey, WindowSeries]:
+        """Answered from a roll-up tier where one can (`stadtpuls.rollup.planning`)."""
         if window_ns <= 0:
             raise ValueError("window_ns must be positive")
+        keys = list(dict.fromkeys(series))
+        return answer(
+            lambda lo, hi, aggs: self._raw_aggregate(keys, lo, hi, window_ns, aggs, offset_ns,
+                                                     exclude_implausible),
+            lambda tier, a, b, last: self._tier_partials(tier, keys, a, b, window_ns,
+                                                         offset_ns, exclude_implausible, last),
+            self.coverage, start_ns, end_ns, window_ns, offset_ns, aggregates,
+            exclude_implausible)
+
+    def _raw_aggregate(
+        self, series: Sequence[SeriesKey], start_ns: int, end_ns: int, window_ns: int,
+        aggregates: Sequence[Aggregate], offset_ns: int, exclude_implausible: bool,
+    ) -> dict[SeriesKey, WindowSeries]:
         by_quantity: dict[Quantity, list[SeriesKey]] = {}
         for key in dict.fromkeys(series):
             by_quantity.setdefault(key.quantity, []).append(key)
@@ -155,7 +171,7 @@ class InfluxStore:
         group = f"GROUP BY time({window_ns}ns, {offset_ns % window_ns}ns), \"site\", \"sensor\""
         out: dict[SeriesKey, WindowSeries] = {}
         for quantity, keys in by_quantity.items():
-            where, params = _where(keys=keys, start_ns=start_ns, end_ns=end_ns,
+            where, params = where_clause(keys=keys, start_ns=start_ns, end_ns=end_ns,
                                    plausible_only=exclude_implausible)
             q = (f"SELECT {cols} FROM {quote_ident(quantity.value)} "
                  f"{where} {group} fill(none)")
@@ -173,7 +189,7 @@ class InfluxStore:
     def counts(
         self, start_ns: int, end_ns: int, site: str | None = None
     ) -> dict[SeriesKey, int]:
-        where, params = _where(site=site, start_ns=start_ns, end_ns=end_ns)
+        where, params = where_clause(site=site, start_ns=start_ns, end_ns=end_ns)
         q = (f'SELECT count("value") AS "count" FROM /^({_MEASUREMENTS})$/ {where} '
              'GROUP BY "site", "sensor"')
         out: dict[SeriesKey, int] = {}
@@ -225,38 +241,6 @@ class InfluxStore:
         self._writer.close()  # type: ignore[no-untyped-call]
         self._client.close()  # type: ignore[no-untyped-call]
         self._http.clear()
-
-
-def _where(
-    *,
-    keys: Sequence[SeriesKey] = (),
-    site: str | None = None,
-    start_ns: int | None = None,
-    end_ns: int | None = None,
-    plausible_only: bool = False,
-) -> tuple[str, dict[str, Any]]:
-    """A WHERE clause that refers to values only through bound `$parameters`."""
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    if keys:
-        alternatives = []
-        for i, key in enumerate(keys):
-            params[f"site{i}"] = key.site
-            params[f"sensor{i}"] = key.sensor
-            alternatives.append(f'("site" = $site{i} AND "sensor" = $sensor{i})')
-        clauses.append("(" + " OR ".join(alternatives) + ")")
-    if site is not None:
-        params["site"] = site
-        clauses.append('"site" = $site')
-    if start_ns is not None:
-        params["start"] = start_ns
-        clauses.append("time >= $start")
-    if end_ns is not None:
-        params["end"] = end_ns
-        clauses.append("time < $end")
-    if plausible_only:
-        clauses.append('"implausible" = false')
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def _error_text(body: object) -> str:
