@@ -256,7 +256,8 @@ def test_retention_removes_exactly_what_is_too_old(store: RollupStore) -> None:
     far = (BASE - DAY, BASE + 500 * DAY)
 
     def state() -> dict[str, list[int]]:
-        out = {"raw": sorted(t for t, _, _ in sum(store.points(keys, *far).values(), []))}
+        points = store.points(keys, *far).values()
+        out = {"raw": sorted(t for series in points for t, _, _ in series)}
         for tier in TIERS:
             out[tier.value] = sorted(r.start_ns for rows in store.rollups(tier, keys, *far)
                                      .values() for r in rows)

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from dashboard.data.cache import bucket_end
-from stadtpuls.energy_math import meter_window_energy, power_segments
 from dashboard.data.periods import Periods, local_day, periods, window_offset_ns
 from dashboard.data.source import DataSource
 from stadtpuls.catalogue import PVArray, Role, Sensor
+from stadtpuls.energy_math import meter_window_energy, power_segments
 from stadtpuls.reading import SeriesKey
 from stadtpuls.store.protocol import Aggregate
 from stadtpuls.timebase import NS_PER_S

@@ -16,6 +16,7 @@ a higher tier is computed from the lower one without raw data (`rows_from_lower`
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -92,7 +93,7 @@ def _power_energy(plausible: Sequence[tuple[int, float]], width_ns: int, lo_ns: 
                   hi_ns: int, interval_s: float) -> dict[int, float]:
     out: dict[int, float] = {}
     limit_ns = max_power_gap_s(interval_s) * NS_PER_S
-    for (ta, pa), (tb, pb) in zip(plausible, plausible[1:], strict=False):
+    for (ta, pa), (tb, pb) in itertools.pairwise(plausible):
         if tb <= ta or tb - ta > limit_ns or tb <= lo_ns or ta >= hi_ns:
             continue
         slope = (pb - pa) / (tb - ta)

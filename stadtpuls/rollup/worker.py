@@ -15,6 +15,7 @@ kept and retried. Once an hour it applies the retention.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import statistics
 import threading
@@ -116,7 +117,7 @@ def _estimate_interval(points: Sequence[tuple[int, float, bool]]) -> float:
     """An unregistered sensor's interval: the median step of its readings."""
     if len(points) < 3:
         return DEFAULT_INTERVAL_S
-    steps = [b[0] - a[0] for a, b in zip(points, points[1:], strict=False)]
+    steps = [b[0] - a[0] for a, b in itertools.pairwise(points)]
     return max(1.0, statistics.median(steps) / NS_PER_S)
 
 

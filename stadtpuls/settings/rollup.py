@@ -8,6 +8,7 @@ Durations are `90d`, `5y` (365 days a year), `12h`, a plain number of days, or `
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 
@@ -54,7 +55,7 @@ def retention_seconds(args: argparse.Namespace) -> dict[Tier | None, int | None]
                       (os.environ[env], env) if os.environ.get(env) else (default, flag))
         out[tier] = parse_duration(text, name)
     order = [out[t] for t in (None, Tier.M15, Tier.H1, Tier.D1)]
-    for finer, coarser in zip(order, order[1:], strict=False):
+    for finer, coarser in itertools.pairwise(order):
         if finer is None and coarser is not None:
             raise SettingsError("a coarser roll-up tier must be kept at least as long as a "
                                 "finer one (e.g. --retention-1h below --retention-15m); "

@@ -20,10 +20,10 @@ from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 
 from stadtpuls.reading import Reading, SeriesKey
-from stadtpuls.store.errors import StoreRejected, StoreUnavailable
-from stadtpuls.store.line_protocol import encode_lines, quote_ident
 from stadtpuls.rollup.planning import answer
+from stadtpuls.store.errors import StoreRejected, StoreUnavailable
 from stadtpuls.store.influx_rollups import InfluxRollups, where_clause
+from stadtpuls.store.line_protocol import encode_lines, quote_ident
 from stadtpuls.store.protocol import Aggregate, WindowSeries
 from stadtpuls.units import Quantity
 

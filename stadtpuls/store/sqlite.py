@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.rollup.planning import answer
 from stadtpuls.sqlite_threads import ThreadConnections
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
-from stadtpuls.rollup.planning import answer
 from stadtpuls.store.protocol import Aggregate, WindowSeries
 from stadtpuls.store.sqlite_rollups import ROLLUP_SCHEMA, SQLiteRollups
 from stadtpuls.units import Quantity

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from stadtpuls.reading import SeriesKey
-from stadtpuls.rollup.planning import Partial, window_of
+from stadtpuls.rollup.planning import Partial
 from stadtpuls.rollup.tiers import TIERS, RollupRow, Tier
 from stadtpuls.store.errors import StoreUnavailable
 from stadtpuls.store.protocol import Point
