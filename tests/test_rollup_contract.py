@@ -206,7 +206,22 @@ def test_queries_read_tiers_once_covered_and_answer_as_raw_data_would(
               for c in cases}
     assert all(plan(c[0], c[1], c[2], c[3], aggs, True, store.coverage()) is None
                for c in cases), "no tier may answer before it is known to be complete"
+    energy_case = (BASE - DAY, BASE + DAYS * DAY + HOUR, DAY, -2 * HOUR)
+    energy_before = store.aggregate([PV, METER], *energy_case[:3], [Aggregate.ENERGY],
+                                    offset_ns=energy_case[3])
     widen_coverage(store, BASE - DAY)
+    energy_after = store.aggregate([PV, METER], *energy_case[:3], [Aggregate.ENERGY],
+                                   offset_ns=energy_case[3])
+    assert plan(*energy_case, [Aggregate.COUNT], True, store.coverage()) is not None
+    for key in (PV, METER):
+        assert energy_after[key].times == energy_before[key].times
+        for x, y in zip(energy_after[key].values[Aggregate.ENERGY],
+                        energy_before[key].values[Aggregate.ENERGY], strict=True):
+            assert math.isclose(x, y, rel_tol=1e-3, abs_tol=0.05), key
+    meter = sorted((r for r in final.values() if r.key == METER and not r.implausible),
+                   key=lambda r: r.time_ns)
+    assert math.isclose(sum(energy_after[METER].values[Aggregate.ENERGY]),
+                        sum(meter_increments([r.value for r in meter])), rel_tol=1e-3)
     for c in cases:
         start, end, window, offset = c
         assert plan(start, end, window, offset, aggs, True, store.coverage()) is not None

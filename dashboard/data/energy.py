@@ -10,9 +10,11 @@ for as long as its range can change):
 - start of month (or yesterday) .. today 00:00:       hourly windows, cached 30 min
 - today 00:00 .. now:                                   hourly windows, cached 1 min
 
-Windows are shifted by 1 ns, so a meter reading taken exactly at midnight (meters read on
-the clock) closes the day before instead of opening the next; every window is assigned to
-the local day of its midpoint, which is right across DST changes too.
+Each window's energy is the store's `Aggregate.ENERGY` (the meter's increase over
+(start, end], so a reading taken exactly at midnight closes the day before; resets handled),
+which the store answers from the roll-up tiers once they are built, so a year costs 24 hourly
+rows a day and still works after raw readings have been deleted by retention. Every window
+is assigned to the local day of its midpoint, which is right across DST changes too.
 
 Shares (from meters, never from netted import − export):
     PV used in the building = PV production − export
@@ -31,7 +33,7 @@ from dashboard.data.cache import bucket_end
 from dashboard.data.periods import Periods, local_day, periods, window_offset_ns
 from dashboard.data.source import DataSource
 from stadtpuls.catalogue import PVArray, Role, Sensor
-from stadtpuls.energy_math import meter_window_energy, power_segments
+from stadtpuls.energy_math import power_segments
 from stadtpuls.reading import SeriesKey
 from stadtpuls.store.protocol import Aggregate
 from stadtpuls.timebase import NS_PER_S
@@ -90,26 +92,20 @@ def meter_energy_by_period(
     end = bucket_end(now, _LIVE_BUCKET_S)
     a = min(p.year_ns, p.yesterday_ns) - _LOOKBACK_NS
     b = min(p.month_ns, p.yesterday_ns)
-    aggs = (Aggregate.MIN, Aggregate.MAX, Aggregate.LAST)
     ranges = [(a, b, DAY_NS, 3_600.0), (b, p.today_ns, HOUR_NS, 1_800.0),
               (p.today_ns, end, HOUR_NS, _LIVE_BUCKET_S)]
-    windows: dict[SeriesKey, list[tuple[int, int, float, float, float]]] = {k: [] for k in keys}
+    points: dict[SeriesKey, list[tuple[int, float]]] = {k: [] for k in keys}
     for lo, hi, window, ttl in ranges:
-        offset = (window_offset_ns(zone, hi, window) + 1) % window
-        result = source.reader.aggregate(keys, lo + 1, hi + 1, window, aggs, ttl_s=ttl,
+        offset = window_offset_ns(zone, hi, window)
+        result = source.reader.aggregate(keys, lo, hi, window, (Aggregate.ENERGY,), ttl_s=ttl,
                                          offset_ns=offset)
         for key, ws in result.items():
-            for i, t in enumerate(ws.times):
-                windows[key].append((t, window, ws.values[Aggregate.MIN][i],
-                                     ws.values[Aggregate.MAX][i], ws.values[Aggregate.LAST][i]))
+            points[key] += [(t + window // 2, wh) for t, wh in
+                            zip(ws.times, ws.values[Aggregate.ENERGY], strict=True)]
     out: dict[SeriesKey, PeriodValues] = {}
-    for key, rows in windows.items():
-        rows.sort()
-        energies = meter_window_energy([r[2] for r in rows], [r[3] for r in rows],
-                                       [r[4] for r in rows])
-        mids = [t + w // 2 for t, w, *_ in rows]
-        days = {m: local_day(m, zone) for m in mids}
-        out[key] = _assign(list(zip(mids, energies, strict=True)), p, days)
+    for key, rows in points.items():
+        days = {m: local_day(m, zone) for m, _ in rows}
+        out[key] = _assign(rows, p, days)
     return out
 
 

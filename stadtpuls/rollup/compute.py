@@ -17,6 +17,7 @@ a higher tier is computed from the lower one without raw data (`rows_from_lower`
 from __future__ import annotations
 
 import itertools
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -54,12 +55,8 @@ def rows_from_points(
             acc.count_all += 1
             if not implausible:
                 acc.values.append((t, value))
-    energy: dict[int, float] | None = None
     plausible = [(t, v) for t, v, bad in points if not bad]
-    if key.quantity is Quantity.ENERGY:
-        energy = _meter_energy(plausible, width_ns, lo_ns, hi_ns)
-    elif key.quantity is Quantity.POWER:
-        energy = _power_energy(plausible, width_ns, lo_ns, hi_ns, interval_s)
+    energy = energy_in_windows(key.quantity, plausible, lo_ns, hi_ns, width_ns, 0, interval_s)
     starts = set(windows) | set(energy or ())
     rows = []
     for start in sorted(starts):
@@ -78,33 +75,63 @@ def _row(key: SeriesKey, start: int, count_all: int, values: list[tuple[int, flo
                      values[0][0], values[0][1], values[-1][0], values[-1][1], energy)
 
 
-def _meter_energy(plausible: Sequence[tuple[int, float]], width_ns: int, lo_ns: int,
-                  hi_ns: int) -> dict[int, float]:
+def energy_in_windows(
+    quantity: Quantity, plausible: Sequence[tuple[int, float]], lo_ns: int, hi_ns: int,
+    window_ns: int, offset_ns: int, interval_s: float,
+) -> dict[int, float] | None:
+    """Energy (Wh) per window (aligned to epoch + offset) of what lies in [lo, hi).
+
+    A meter's increment lies at its later reading minus 1 ns, a power segment where it runs;
+    so ranges that tile time count every increment and segment exactly once (None: the
+    quantity has no energy).
+    """
+    if quantity is Quantity.ENERGY:
+        return _meter_energy(plausible, lo_ns, hi_ns, window_ns, offset_ns)
+    if quantity is Quantity.POWER:
+        return _power_energy(plausible, lo_ns, hi_ns, window_ns, offset_ns, interval_s)
+    return None
+
+
+def _start(t_ns: int, window_ns: int, offset_ns: int) -> int:
+    return t_ns - (t_ns - offset_ns) % window_ns
+
+
+def _meter_energy(plausible: Sequence[tuple[int, float]], lo_ns: int, hi_ns: int,
+                  window_ns: int, offset_ns: int) -> dict[int, float]:
     out: dict[int, float] = {}
     increments = meter_increments([v for _, v in plausible])
     for (t, _), inc in zip(plausible[1:], increments, strict=True):
-        start = floor_to(t - 1, width_ns)
-        if lo_ns <= start < hi_ns:
+        if lo_ns <= t - 1 < hi_ns:
+            start = _start(t - 1, window_ns, offset_ns)
             out[start] = out.get(start, 0.0) + inc
     return out
 
 
-def _power_energy(plausible: Sequence[tuple[int, float]], width_ns: int, lo_ns: int,
-                  hi_ns: int, interval_s: float) -> dict[int, float]:
+def _power_energy(plausible: Sequence[tuple[int, float]], lo_ns: int, hi_ns: int,
+                  window_ns: int, offset_ns: int, interval_s: float) -> dict[int, float]:
     out: dict[int, float] = {}
     limit_ns = max_power_gap_s(interval_s) * NS_PER_S
     for (ta, pa), (tb, pb) in itertools.pairwise(plausible):
         if tb <= ta or tb - ta > limit_ns or tb <= lo_ns or ta >= hi_ns:
             continue
         slope = (pb - pa) / (tb - ta)
-        start = floor_to(ta, width_ns)
-        while start < tb:
-            x0, x1 = max(ta, start), min(tb, start + width_ns)
-            if lo_ns <= start < hi_ns and x1 > x0:
+        a, b = max(ta, lo_ns), min(tb, hi_ns)
+        start = _start(a, window_ns, offset_ns)
+        while start < b:
+            x0, x1 = max(a, start), min(b, start + window_ns)
+            if x1 > x0:
                 p0, p1 = pa + slope * (x0 - ta), pa + slope * (x1 - ta)
                 out[start] = out.get(start, 0.0) + (p0 + p1) / 2.0 * (x1 - x0) / _NS_PER_H
-            start += width_ns
+            start += window_ns
     return out
+
+
+def estimate_interval_s(points: Sequence[tuple[int, float, bool]], default_s: float) -> float:
+    """A sensor's interval when nobody told us: the median step of its readings."""
+    if len(points) < 3:
+        return default_s
+    steps = [b[0] - a[0] for a, b in itertools.pairwise(points)]
+    return max(1.0, statistics.median(steps) / NS_PER_S)
 
 
 def rows_from_lower(key: SeriesKey, width_ns: int, lower: Iterable[RollupRow]

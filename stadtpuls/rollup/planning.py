@@ -22,8 +22,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from stadtpuls.reading import SeriesKey
+from stadtpuls.rollup.compute import energy_in_windows, estimate_interval_s
 from stadtpuls.rollup.tiers import TIERS, Tier, ceil_to, floor_to
-from stadtpuls.store.protocol import Aggregate, WindowSeries
+from stadtpuls.store.protocol import Aggregate, Point, WindowSeries
+from stadtpuls.timebase import NS_PER_DAY
+from stadtpuls.units import Quantity
 
 # A tier answers only if it replaces at least this many raw readings' worth of time; below
 # that the two extra queries cost more than they save.
@@ -49,6 +52,7 @@ class Partial:
     minimum: float | None
     maximum: float | None
     last: float | None
+    energy: float | None = None
 
 
 def window_of(t_ns: int, window_ns: int, offset_ns: int) -> int:
@@ -149,8 +153,14 @@ def _value(p: Partial, aggregate: Aggregate) -> float:
 
 RawPart = Callable[[int, int, Sequence[Aggregate]], Mapping[SeriesKey, WindowSeries]]
 """The store's raw aggregate over [start, end) for the query's series, window and filter."""
-TierPart = Callable[[Tier, int, int, bool], Mapping[SeriesKey, Mapping[int, Partial]]]
-"""The store's tier rows over [a, b) per query window: (tier, a, b, need_last)."""
+TierPart = Callable[[Tier, int, int, bool, bool], Mapping[SeriesKey, Mapping[int, Partial]]]
+"""The store's tier rows over [a, b) per query window: (tier, a, b, need_last, energy)."""
+PointsPart = Callable[[Sequence[SeriesKey], int, int], Mapping[SeriesKey, Sequence[Point]]]
+"""The store's raw readings of series of one quantity in [start, end)."""
+
+_ENERGY_CHUNK_NS = 31 * NS_PER_DAY
+_ENERGY_CONTEXT_NS = NS_PER_DAY
+_DEFAULT_INTERVAL_S = 60.0
 
 
 def answer(
@@ -167,7 +177,53 @@ def answer(
     parts: list[Mapping[SeriesKey, Mapping[int, Partial]]] = []
     if start_ns < found.a_ns:
         parts.append(partials_from_series(raw(start_ns, found.a_ns, asked)))
-    parts.append(tier_part(found.tier, found.a_ns, found.b_ns, Aggregate.LAST in aggregates))
+    parts.append(tier_part(found.tier, found.a_ns, found.b_ns, Aggregate.LAST in aggregates,
+                           False))
     if found.b_ns < end_ns:
         parts.append(partials_from_series(raw(found.b_ns, end_ns, asked)))
     return merge(parts, aggregates)
+
+
+def answer_energy(
+    points: PointsPart, tier_part: TierPart, coverage: Callable[[], Mapping[Tier, int]],
+    keys: Sequence[SeriesKey], start_ns: int, end_ns: int, window_ns: int, offset_ns: int,
+) -> dict[SeriesKey, WindowSeries]:
+    """`Aggregate.ENERGY`: tier rows' energy where a tier answers, raw readings elsewhere.
+
+    Raw parts are read in chunks of a month (plus a day of context each side) and the
+    sensor's interval is estimated from its readings (the tiers use the catalogue's).
+    """
+    keys = [k for k in keys if k.quantity in (Quantity.ENERGY, Quantity.POWER)]
+    found = plan(start_ns, end_ns, window_ns, offset_ns, (Aggregate.COUNT,), True,
+                 coverage()) if end_ns > start_ns and keys else None
+    ranges = [(start_ns, end_ns)] if found is None else [(start_ns, found.a_ns),
+                                                          (found.b_ns, end_ns)]
+    totals: dict[SeriesKey, dict[int, float]] = {}
+    if found is not None:
+        for key, rows in tier_part(found.tier, found.a_ns, found.b_ns, False, True).items():
+            into = totals.setdefault(key, {})
+            for w, p in rows.items():
+                if p.energy is not None:
+                    into[w] = into.get(w, 0.0) + p.energy
+    by_quantity: dict[Quantity, list[SeriesKey]] = {}
+    for key in keys:
+        by_quantity.setdefault(key.quantity, []).append(key)
+    for lo, hi in ranges:
+        for c0 in range(lo, hi, _ENERGY_CHUNK_NS):
+            c1 = min(hi, c0 + _ENERGY_CHUNK_NS)
+            for group in by_quantity.values():
+                found_points = points(group, c0 - _ENERGY_CONTEXT_NS, c1 + _ENERGY_CONTEXT_NS)
+                for key, series in found_points.items():
+                    plausible = [(t, v) for t, v, bad in series if not bad]
+                    interval = estimate_interval_s(series, _DEFAULT_INTERVAL_S)
+                    energy = energy_in_windows(key.quantity, plausible, c0, c1, window_ns,
+                                               offset_ns, interval) or {}
+                    into = totals.setdefault(key, {})
+                    for w, wh in energy.items():
+                        into[w] = into.get(w, 0.0) + wh
+    out: dict[SeriesKey, WindowSeries] = {}
+    for key, windows in totals.items():
+        if windows:
+            times = sorted(windows)
+            out[key] = WindowSeries(times, {Aggregate.ENERGY: [windows[t] for t in times]})
+    return out

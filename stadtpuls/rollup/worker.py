@@ -15,16 +15,14 @@ kept and retried. Once an hour it applies the retention.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import statistics
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from stadtpuls.energy_math import max_power_gap_s
 from stadtpuls.reading import SeriesKey
-from stadtpuls.rollup.compute import rows_from_lower, rows_from_points
+from stadtpuls.rollup.compute import estimate_interval_s, rows_from_lower, rows_from_points
 from stadtpuls.rollup.dirty import Changes, DirtySeries
 from stadtpuls.rollup.retention import RetentionPolicy, apply_retention
 from stadtpuls.rollup.tiers import TIERS, RollupRow, Tier, ceil_to, floor_to
@@ -108,17 +106,9 @@ class Recomputer:
         points = self.store.points(keys, t0 - before, t1 + after)
         for key in keys:
             found = points.get(key, [])
-            interval = intervals[key] or _estimate_interval(found)
+            interval = intervals[key] or estimate_interval_s(found, DEFAULT_INTERVAL_S)
             rows += rows_from_points(key, tier.width_ns, found, t0, t1, interval)
         return rows
-
-
-def _estimate_interval(points: Sequence[tuple[int, float, bool]]) -> float:
-    """An unregistered sensor's interval: the median step of its readings."""
-    if len(points) < 3:
-        return DEFAULT_INTERVAL_S
-    steps = [b[0] - a[0] for a, b in itertools.pairwise(points)]
-    return max(1.0, statistics.median(steps) / NS_PER_S)
 
 
 def catch_up_ranges(store: RollupStore, start_ns: int, end_ns: int

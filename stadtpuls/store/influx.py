@@ -20,7 +20,7 @@ from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 
 from stadtpuls.reading import Reading, SeriesKey
-from stadtpuls.rollup.planning import answer
+from stadtpuls.rollup.planning import answer, answer_energy
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
 from stadtpuls.store.influx_rollups import InfluxRollups, where_clause
 from stadtpuls.store.line_protocol import encode_lines, quote_ident
@@ -151,11 +151,19 @@ class InfluxStore(InfluxRollups):
         if window_ns <= 0:
             raise ValueError("window_ns must be positive")
         keys = list(dict.fromkeys(series))
+        if Aggregate.ENERGY in aggregates:
+            if len(aggregates) != 1:
+                raise ValueError("Aggregate.ENERGY is asked alone")
+            return answer_energy(
+                self.points,
+                lambda tier, a, b, _, __: self._tier_partials(tier, keys, a, b, window_ns,
+                                                              offset_ns, True, False, True),
+                self.coverage, keys, start_ns, end_ns, window_ns, offset_ns)
         return answer(
             lambda lo, hi, aggs: self._raw_aggregate(keys, lo, hi, window_ns, aggs, offset_ns,
                                                      exclude_implausible),
-            lambda tier, a, b, last: self._tier_partials(tier, keys, a, b, window_ns,
-                                                         offset_ns, exclude_implausible, last),
+            lambda tier, a, b, last, _: self._tier_partials(
+                tier, keys, a, b, window_ns, offset_ns, exclude_implausible, last, False),
             self.coverage, start_ns, end_ns, window_ns, offset_ns, aggregates,
             exclude_implausible)
 

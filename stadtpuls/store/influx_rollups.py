@@ -175,7 +175,7 @@ class InfluxRollups:
 
     def _tier_partials(
         self, tier: Tier, keys: Sequence[SeriesKey], a_ns: int, b_ns: int, window_ns: int,
-        offset_ns: int, plausible_only: bool, need_last: bool,
+        offset_ns: int, plausible_only: bool, need_last: bool, energy: bool,
     ) -> dict[SeriesKey, dict[int, Partial]]:
         out: dict[SeriesKey, dict[int, Partial]] = {}
         by_quantity: dict[Quantity, list[SeriesKey]] = {}
@@ -189,8 +189,15 @@ class InfluxRollups:
                  "fill(none)")
         for quantity, group_keys in by_quantity.items():
             where, params = where_clause(keys=group_keys, start_ns=a_ns, end_ns=b_ns)
-            q = (f"SELECT {cols} FROM {quote_ident(measurement(tier, quantity))} "
-                 f"{where} AND {count} > 0 {group}")
+            source = quote_ident(measurement(tier, quantity))
+            if energy:
+                q = f'SELECT sum("energy") FROM {source} {where} {group}'
+                for s in self._series(self._query(q, params)):
+                    key = SeriesKey(s["tags"]["site"], s["tags"]["sensor"], quantity)
+                    out[key] = {int(t): Partial(0, 0.0, None, None, None, float(wh))
+                                for t, wh in s["values"] if wh is not None}
+                continue
+            q = f"SELECT {cols} FROM {source} {where} AND {count} > 0 {group}"
             for s in self._series(self._query(q, params)):
                 key = SeriesKey(s["tags"]["site"], s["tags"]["sensor"], quantity)
                 out[key] = {

@@ -27,6 +27,9 @@ class Aggregate(StrEnum):
     LAST = "last"
     SUM = "sum"
     COUNT = "count"
+    ENERGY = "energy"
+    """Wh in the window, for energy (a meter's increase over (start, end], across resets)
+    and power (integrated, never across a gap) only; asked alone; plausible readings only."""
 
 
 @dataclass

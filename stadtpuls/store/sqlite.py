@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stadtpuls.reading import Reading, SeriesKey
-from stadtpuls.rollup.planning import answer
+from stadtpuls.rollup.planning import answer, answer_energy
 from stadtpuls.sqlite_threads import ThreadConnections
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
 from stadtpuls.store.protocol import Aggregate, WindowSeries
@@ -147,11 +147,19 @@ class SQLiteStore(SQLiteRollups):
         if window_ns <= 0:
             raise ValueError("window_ns must be positive")
         keys = list(dict.fromkeys(series))
+        if Aggregate.ENERGY in aggregates:
+            if len(aggregates) != 1:
+                raise ValueError("Aggregate.ENERGY is asked alone")
+            return answer_energy(
+                self.points,
+                lambda tier, a, b, _, __: self._tier_partials(tier, keys, a, b, window_ns,
+                                                              offset_ns, True, False, True),
+                self.coverage, keys, start_ns, end_ns, window_ns, offset_ns)
         return answer(
             lambda lo, hi, aggs: self._raw_aggregate(keys, lo, hi, window_ns, aggs, offset_ns,
                                                      exclude_implausible),
-            lambda tier, a, b, last: self._tier_partials(tier, keys, a, b, window_ns,
-                                                         offset_ns, exclude_implausible, last),
+            lambda tier, a, b, last, _: self._tier_partials(
+                tier, keys, a, b, window_ns, offset_ns, exclude_implausible, last, False),
             self.coverage, start_ns, end_ns, window_ns, offset_ns, aggregates,
             exclude_implausible)
 

@@ -108,16 +108,23 @@ class SQLiteRollups:
 
     def _tier_partials(
         self, tier: Tier, keys: Sequence[SeriesKey], a_ns: int, b_ns: int, window_ns: int,
-        offset_ns: int, plausible_only: bool, need_last: bool,
+        offset_ns: int, plausible_only: bool, need_last: bool, energy: bool,
     ) -> dict[SeriesKey, dict[int, Partial]]:
         count = "count" if plausible_only else "count_all"
         window = "(start_ns - ((((start_ns - ?) % ?) + ?) % ?))"
         wparams = (offset_ns, window_ns, window_ns, window_ns)
+        has = "energy IS NOT NULL" if energy else f"{count} > 0"
         where = (f"FROM {tier.table} WHERE site = ? AND sensor = ? AND quantity = ? "
-                 f"AND start_ns >= ? AND start_ns < ? AND {count} > 0 GROUP BY w")
+                 f"AND start_ns >= ? AND start_ns < ? AND {has} GROUP BY w")
         out: dict[SeriesKey, dict[int, Partial]] = {}
         for key in dict.fromkeys(keys):
             params = (*wparams, key.site, key.sensor, key.quantity.value, a_ns, b_ns)
+            if energy:
+                sums = self._query(f"SELECT {window} AS w, SUM(energy) {where}", params)
+                if sums:
+                    out[key] = {w: Partial(0, 0.0, None, None, None, float(wh))
+                                for w, wh in sums}
+                continue
             windows = {
                 w: Partial(int(n), float(total), mn, mx, None)
                 for w, n, total, mn, mx in self._query(
