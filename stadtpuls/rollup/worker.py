@@ -36,6 +36,9 @@ log = logging.getLogger("stadtpuls.rollup")
 KEYS_PER_QUERY = 100
 _DAY = 86_400 * NS_PER_S
 CHUNKS = {Tier.M15: _DAY, Tier.H1: 30 * _DAY, Tier.D1: 366 * _DAY}
+"""Time per query for `KEYS_PER_QUERY` series; fewer series get proportionally more (up to
+30 times), so a backfill of a few series does not pay a round trip per day."""
+WRITE_ROWS = 20_000
 METER_LOOKBACK_NS = _DAY
 """A meter's first increment in a window is measured from the last reading up to a day before."""
 DEFAULT_INTERVAL_S = 60.0
@@ -72,11 +75,15 @@ class Recomputer:
             for (_, a, b), keys in groups.items():
                 for i in range(0, len(keys), KEYS_PER_QUERY):
                     part = keys[i:i + KEYS_PER_QUERY]
-                    for t0 in range(a, b, CHUNKS[tier]):
-                        rows = self._compute(tier, part, t0, min(b, t0 + CHUNKS[tier]))
-                        if rows:
-                            self.store.write_rollups(tier, rows)
-                            written += len(rows)
+                    chunk = _chunk_ns(tier, len(part))
+                    pending: list[RollupRow] = []
+                    for t0 in range(a, b, chunk):
+                        pending += self._compute(tier, part, t0, min(b, t0 + chunk))
+                        if len(pending) >= WRITE_ROWS or t0 + chunk >= b:
+                            if pending:
+                                self.store.write_rollups(tier, pending)
+                            written += len(pending)
+                            pending = []
         return written
 
     def _reach_ns(self, key: SeriesKey) -> int:
@@ -109,6 +116,10 @@ class Recomputer:
             interval = intervals[key] or estimate_interval_s(found, DEFAULT_INTERVAL_S)
             rows += rows_from_points(key, tier.width_ns, found, t0, t1, interval)
         return rows
+
+
+def _chunk_ns(tier: Tier, keys: int) -> int:
+    return CHUNKS[tier] * max(1, min(30, KEYS_PER_QUERY // max(1, keys)))
 
 
 def catch_up_ranges(store: RollupStore, start_ns: int, end_ns: int

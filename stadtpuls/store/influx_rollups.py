@@ -3,7 +3,14 @@
 Layout: tier rows live in the same bucket as the readings, measurement
 `rollup_<tier>_<quantity>` (`rollup_1h_power`), tags `site` and `sensor`, fields `n_all`,
 `n`, `total`, `vmin`, `vmax`, `first_ns`, `vfirst`, `last_ns`, `vlast` and (energy and power)
-`energy`, timed at the window start. One bucket keeps one token and one DBRP mapping, and
+`energy`. A row is timed at its window's *index*, not its start: window k of a tier
+(start = k × width) is stored at k seconds after the epoch (`stored_time`). So the 87,600
+hourly rows of ten years lie within 25 hours of stored time, one shard on 1.x/2.x and a
+handful of files on InfluxDB 3 (whose Core refuses queries over more than a few hundred
+files), instead of spreading over the 520 weekly shards the raw readings fill. Queries map
+their range and windows into that scale (a tier only answers windows that are whole tier
+windows, so the mapping is exact). The bucket must therefore keep data forever (no
+retention period): Stadtpuls applies retention itself. One bucket keeps one token and one DBRP mapping, and
 works the same on 1.8+, 2.x and 3.x; a bucket per tier would need each to be created and
 mapped. Coverage is measurement `rollup_coverage` (tag `tier`, field `from_ns`, time 0).
 
@@ -25,12 +32,12 @@ from typing import Any
 import urllib3
 
 from stadtpuls.reading import SeriesKey
-from stadtpuls.rollup.planning import Partial
+from stadtpuls.rollup.planning import Partial, window_of
 from stadtpuls.rollup.tiers import RollupRow, Tier
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
 from stadtpuls.store.line_protocol import escape_tag, quote_ident
 from stadtpuls.store.protocol import Point
-from stadtpuls.timebase import MIN_NS
+from stadtpuls.timebase import MIN_NS, NS_PER_S
 from stadtpuls.units import Quantity
 
 _COVERAGE = "rollup_coverage"
@@ -44,6 +51,15 @@ def measurement(tier: Tier, quantity: Quantity) -> str:
     return f"{tier.table}_{quantity.value}"
 
 
+def stored_time(tier: Tier, start_ns: int) -> int:
+    """Where a tier row with this window start is stored (see the module docstring)."""
+    return start_ns // tier.width_ns * NS_PER_S
+
+
+def window_start(tier: Tier, stored_ns: int) -> int:
+    return stored_ns // NS_PER_S * tier.width_ns
+
+
 def encode_rows(tier: Tier, rows: Sequence[RollupRow]) -> str:
     lines = []
     for r in rows:
@@ -52,7 +68,8 @@ def encode_rows(tier: Tier, rows: Sequence[RollupRow]) -> str:
         fields += [f"{name}={float(getattr(r, attr))!r}" for name, attr in _FLOAT_FIELDS
                    if getattr(r, attr) is not None]
         lines.append(f"{measurement(tier, r.key.quantity)},sensor={escape_tag(r.key.sensor)},"
-                     f"site={escape_tag(r.key.site)} {','.join(fields)} {r.start_ns}")
+                     f"site={escape_tag(r.key.site)} {','.join(fields)} "
+                     f"{stored_time(tier, r.start_ns)}")
     return "\n".join(lines)
 
 
@@ -92,7 +109,8 @@ class InfluxRollups:
         if not keys:
             return {}
         quantity = keys[0].quantity
-        where, params = where_clause(keys=keys, start_ns=start_ns, end_ns=end_ns)
+        where, params = where_clause(keys=keys, start_ns=stored_time(tier, start_ns - 1) + 1,
+                                     end_ns=stored_time(tier, end_ns - 1) + 1)
         names = [n for n, _ in _INT_FIELDS] + [n for n, _ in _FLOAT_FIELDS]
         cols = ", ".join(quote_ident(n) for n in names)
         q = (f"SELECT {cols} FROM {quote_ident(measurement(tier, quantity))} {where} "
@@ -107,7 +125,7 @@ class InfluxRollups:
                 for _, attr in _INT_FIELDS[:2]:
                     values[attr] = int(values[attr] or 0)
                 values["total"] = float(values["total"] or 0.0)
-                rows.append(RollupRow(key, int(row[0]), **values))
+                rows.append(RollupRow(key, window_start(tier, int(row[0])), **values))
             out[key] = rows
         return out
 
@@ -134,7 +152,8 @@ class InfluxRollups:
         field = '"value"' if tier is None else '"n_all"'
         for quantity in Quantity:
             name = quantity.value if tier is None else measurement(tier, quantity)
-            params = {"lo": MIN_NS, "hi": before_ns}
+            hi = before_ns if tier is None else stored_time(tier, before_ns - 1) + 1
+            params = {"lo": MIN_NS, "hi": hi}
             bounded = "WHERE time >= $lo AND time < $hi"
             q = f"SELECT count({field}) FROM {quote_ident(name)} {bounded}"
             n = sum(int(s["values"][0][1]) for s in self._series(self._query(q, params)))
@@ -177,32 +196,46 @@ class InfluxRollups:
         self, tier: Tier, keys: Sequence[SeriesKey], a_ns: int, b_ns: int, window_ns: int,
         offset_ns: int, plausible_only: bool, need_last: bool, energy: bool,
     ) -> dict[SeriesKey, dict[int, Partial]]:
+        """Per query window; [a, b) and the windows are whole tier windows, or the range is
+        one query window (then no GROUP BY time: everything is that window)."""
         out: dict[SeriesKey, dict[int, Partial]] = {}
         by_quantity: dict[Quantity, list[SeriesKey]] = {}
         for key in dict.fromkeys(keys):
             by_quantity.setdefault(key.quantity, []).append(key)
+        width = tier.width_ns
+        whole = window_ns % width == 0 and offset_ns % width == 0
+        if whole:
+            step = window_ns // width * NS_PER_S
+            group = (f'GROUP BY time({step}ns, {offset_ns // width * NS_PER_S % step}ns), '
+                     '"site", "sensor" fill(none)')
+        else:
+            group = 'GROUP BY "site", "sensor"'
+            single = window_of(a_ns, window_ns, offset_ns)
+
+        def window(stored: int) -> int:
+            return window_start(tier, stored) if whole else single
+
         count = '"n"' if plausible_only else '"n_all"'
         cols = f'sum({count}), sum("total"), min("vmin"), max("vmax")'
         if need_last:
             cols += ', last("vlast")'
-        group = (f'GROUP BY time({window_ns}ns, {offset_ns % window_ns}ns), "site", "sensor" '
-                 "fill(none)")
         for quantity, group_keys in by_quantity.items():
-            where, params = where_clause(keys=group_keys, start_ns=a_ns, end_ns=b_ns)
+            where, params = where_clause(keys=group_keys, start_ns=stored_time(tier, a_ns),
+                                         end_ns=stored_time(tier, b_ns))
             source = quote_ident(measurement(tier, quantity))
             if energy:
                 q = f'SELECT sum("energy") FROM {source} {where} {group}'
                 for s in self._series(self._query(q, params)):
                     key = SeriesKey(s["tags"]["site"], s["tags"]["sensor"], quantity)
-                    out[key] = {int(t): Partial(0, 0.0, None, None, None, float(wh))
+                    out[key] = {window(int(t)): Partial(0, 0.0, None, None, None, float(wh))
                                 for t, wh in s["values"] if wh is not None}
                 continue
             q = f"SELECT {cols} FROM {source} {where} AND {count} > 0 {group}"
             for s in self._series(self._query(q, params)):
                 key = SeriesKey(s["tags"]["site"], s["tags"]["sensor"], quantity)
                 out[key] = {
-                    int(row[0]): Partial(int(row[1]), float(row[2]), row[3], row[4],
-                                         row[5] if need_last else None)
+                    window(int(row[0])): Partial(int(row[1]), float(row[2]), row[3], row[4],
+                                                 row[5] if need_last else None)
                     for row in s["values"] if row[1]
                 }
         return out
