@@ -15,21 +15,14 @@ from stadtpuls.rollup.tiers import TIERS, Tier, floor_to
 from stadtpuls.store.protocol import RollupStore
 from stadtpuls.timebase import MIN_NS, NS_PER_S
 
-DAY_S = 86_400
-DEFAULT_KEEP_S: Mapping[Tier | None, int | None] = {
-    None: 90 * DAY_S,          # raw readings
-    Tier.M15: 2 * 365 * DAY_S,
-    Tier.H1: 5 * 365 * DAY_S,
-    Tier.D1: None,             # forever
-}
-
 
 @dataclass(frozen=True)
 class RetentionPolicy:
-    """Seconds to keep per tier (None = raw readings); a missing or None value: forever."""
+    """Seconds to keep per tier (None = raw readings); a missing or None value: forever.
 
-    keep_s: Mapping[Tier | None, int | None] = field(
-        default_factory=lambda: dict(DEFAULT_KEEP_S))
+    The default keeps everything (settings: `stadtpuls.settings.rollup`)."""
+
+    keep_s: Mapping[Tier | None, int | None] = field(default_factory=dict)
 
     def cutoff_ns(self, tier: Tier | None, now_ns: int) -> int | None:
         """Everything of `tier` timed before this goes (None: nothing goes)."""

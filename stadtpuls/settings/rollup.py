@@ -17,10 +17,12 @@ from stadtpuls.settings._resolve import SettingsError
 
 DAY_S = 86_400
 # tier (None: raw readings) -> (flag, variable, default)
+# Nothing is deleted unless an operator says so: an upgrade must not remove years of readings
+# nobody chose to remove. docs/operations.md recommends 90d / 2y / 5y / forever.
 RETENTION: dict[Tier | None, tuple[str, str, str]] = {
-    None: ("--retention-raw", "STADTPULS_RETENTION_RAW", "90d"),
-    Tier.M15: ("--retention-15m", "STADTPULS_RETENTION_15M", "2y"),
-    Tier.H1: ("--retention-1h", "STADTPULS_RETENTION_1H", "5y"),
+    None: ("--retention-raw", "STADTPULS_RETENTION_RAW", "forever"),
+    Tier.M15: ("--retention-15m", "STADTPULS_RETENTION_15M", "forever"),
+    Tier.H1: ("--retention-1h", "STADTPULS_RETENTION_1H", "forever"),
     Tier.D1: ("--retention-1d", "STADTPULS_RETENTION_1D", "forever"),
 }
 _UNITS = {"h": 3_600, "d": DAY_S, "y": 365 * DAY_S}
@@ -56,13 +58,12 @@ def retention_seconds(args: argparse.Namespace) -> dict[Tier | None, int | None]
         out[tier] = parse_duration(text, name)
     order = [out[t] for t in (None, Tier.M15, Tier.H1, Tier.D1)]
     for finer, coarser in itertools.pairwise(order):
-        if finer is None and coarser is not None:
-            raise SettingsError("a coarser roll-up tier must be kept at least as long as a "
-                                "finer one (e.g. --retention-1h below --retention-15m); "
-                                "it is computed from the finer one")
-        if finer is not None and coarser is not None and coarser < finer:
-            raise SettingsError("a coarser roll-up tier must be kept at least as long as a "
-                                "finer one (check --retention-raw, -15m, -1h, -1d)")
+        # Queries use the coarsest tier that fits; it must still hold what finer ones hold.
+        if (finer is None and coarser is not None) or (
+                finer is not None and coarser is not None and coarser < finer):
+            raise SettingsError("each roll-up tier must be kept at least as long as raw "
+                                "readings and every finer tier (check --retention-raw, "
+                                "--retention-15m, --retention-1h, --retention-1d)")
     return out
 
 
