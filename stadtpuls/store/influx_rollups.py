@@ -12,7 +12,8 @@ their range and windows into that scale (a tier only answers windows that are wh
 windows, so the mapping is exact). The bucket must therefore keep data forever (no
 retention period): Stadtpuls applies retention itself. One bucket keeps one token and one
 DBRP mapping, and works the same on 1.8+, 2.x and 3.x; a bucket per tier would need each to
-be created and mapped. Coverage is measurement `rollup_coverage` (tag `tier`, field `from_ns`, time 0).
+be created and mapped. Coverage is measurement `rollup_coverage` (tag `tier`, field `from_ns`,
+time 0).
 
 Retention deletes with InfluxQL `DELETE FROM "m" WHERE time >= $lo AND time < $hi`
 (InfluxDB 1.x); where `/query` refuses DELETE (2.x serves InfluxQL read-only), the same
