@@ -10,6 +10,10 @@ the mean as a line and min–max as a band, so a spike inside a window stays vis
 Gaps: where consecutive windows are more than two windows (or two intervals) apart, a row
 of NaN is inserted, which Plotly draws as a break instead of a line across the gap.
 
+Long ranges cost no more than their windows: the store answers windows that are whole
+15-minute, hourly or daily roll-up windows from those tiers (and raw readings before the
+tiers are built); nothing here names a tier (docs/architecture.md, "Roll-ups").
+
 Readings marked implausible are left out of the chart (one such value would squash the real
 curve into a flat line) and counted, so the page can say how many it hides.
 """

@@ -141,7 +141,7 @@ class RollupWorker:
     """Keeps the tiers current in the ingest process (see the module docstring)."""
 
     def __init__(self, recomputer: Recomputer, dirty: DirtySeries, *,
-                 period_s: float = 30.0, catchup_s: float = 2 * 86_400,
+                 period_s: float = 30.0, catchup_s: float = 6 * 3_600,
                  retention_every_s: float = 3_600.0, retention: bool = True) -> None:
         self.recomputer = recomputer
         self.dirty = dirty

@@ -73,7 +73,7 @@ def add_rollup_worker_arguments(group: argparse._ArgumentGroup) -> None:
                        "(env STADTPULS_ROLLUP_PERIOD_S; default 30)")
     group.add_argument("--rollup-catchup-hours", type=float,
                        help="at start, recompute the roll-ups of the last N hours (env "
-                       "STADTPULS_ROLLUP_CATCHUP_HOURS; default 48)")
+                       "STADTPULS_ROLLUP_CATCHUP_HOURS; default 6)")
     add_retention_arguments(group)
 
 
@@ -96,5 +96,5 @@ def rollup_worker(args: argparse.Namespace) -> tuple[float, float]:
     period = _float(getattr(args, "rollup_period", None), "STADTPULS_ROLLUP_PERIOD_S", 30.0,
                     "--rollup-period")
     hours = _float(getattr(args, "rollup_catchup_hours", None),
-                   "STADTPULS_ROLLUP_CATCHUP_HOURS", 48.0, "--rollup-catchup-hours")
+                   "STADTPULS_ROLLUP_CATCHUP_HOURS", 6.0, "--rollup-catchup-hours")
     return period, hours * 3_600
