@@ -312,7 +312,8 @@ def measure_rollups(mq: MosquittoServer, influx: InfluxServer, store: InfluxStor
         print(f"roll-ups {name}: {results[name]}", flush=True)
     ratio = results["on"]["msg_s"] / results["off"]["msg_s"]
     return (f"Command: `.venv/bin/python bench/bench_ingest.py --rollups --messages {n} "
-            f"--catchup 0` ({os.cpu_count()} cores).\n\n| roll-up worker | messages | msg/s |\n| --- | ---: | ---: |\n" + "".join(
+            f"--catchup 0` ({os.cpu_count()} cores).\n\n"
+            "| roll-up worker | messages | msg/s |\n| --- | ---: | ---: |\n" + "".join(
         f"| {name} | {r['messages']:,.0f} | {r['msg_s']:,.0f} |\n"
         for name, r in results.items()) + f"\nRatio on/off: {ratio:.2f} (single-reading JSON "
         f"messages over {SENSORS} series; the worker recomputes every second instead of the "

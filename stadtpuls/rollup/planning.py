@@ -14,10 +14,15 @@ A tier can answer when
   a multiple too), or the range lies inside one query window (a total over a range);
 - the query wants figures the tier keeps: tiers summarise plausible readings, so a query that
   includes implausible ones can only be answered for COUNT.
+
+Windows that closed less than `SETTLE_NS` ago are read raw: the worker recomputes every
+30 s (`--rollup-period`), so a reading that arrived just before a window closed may not be in
+its row yet.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -31,6 +36,7 @@ from stadtpuls.units import Quantity
 # A tier answers only if it replaces at least this many raw readings' worth of time; below
 # that the two extra queries cost more than they save.
 _MIN_TIER_WINDOWS = 4
+SETTLE_NS = 300 * 1_000_000_000
 PARTIAL_AGGREGATES = (Aggregate.COUNT, Aggregate.SUM, Aggregate.MIN, Aggregate.MAX,
                       Aggregate.LAST)
 """What a raw part is asked for, so that it can be merged with tier rows."""
@@ -62,9 +68,10 @@ def window_of(t_ns: int, window_ns: int, offset_ns: int) -> int:
 def plan(
     start_ns: int, end_ns: int, window_ns: int, offset_ns: int,
     aggregates: Sequence[Aggregate], exclude_implausible: bool,
-    coverage: Mapping[Tier, int],
+    coverage: Mapping[Tier, int], now_ns: int | None = None,
 ) -> TierPlan | None:
     """The tier that answers this query (with its part [a, b)), or None: read raw."""
+    settled = (time.time_ns() if now_ns is None else now_ns) - SETTLE_NS
     if not exclude_implausible and set(aggregates) - {Aggregate.COUNT}:
         return None
     single = window_of(start_ns, window_ns, offset_ns) == window_of(end_ns - 1, window_ns,
@@ -73,7 +80,7 @@ def plan(
         width = tier.width_ns
         if not single and (window_ns % width or offset_ns % width):
             continue
-        a, b = ceil_to(start_ns, width), floor_to(end_ns, width)
+        a, b = ceil_to(start_ns, width), floor_to(min(end_ns, settled), width)
         if b - a < _MIN_TIER_WINDOWS * width:
             continue
         if tier in coverage and coverage[tier] <= a:
