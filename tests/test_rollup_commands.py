@@ -139,3 +139,28 @@ def test_dirty_marks_are_bounded_and_lose_nothing() -> None:
     assert set(changes.ranges.values()) == {(5 * S, 20 * S)}
     assert changes.everything == (5 * S, 20 * S), "series beyond the bound: one range for all"
     assert not dirty.take()
+
+
+def test_tier_choice() -> None:
+    from stadtpuls.rollup.planning import plan
+    from stadtpuls.store import Aggregate
+
+    hour, now = 3_600 * S, BASE + 400 * DAY
+    covered = dict.fromkeys(TIERS, BASE - DAY)
+    mean = [Aggregate.MEAN]
+    year = (BASE, BASE + 365 * DAY)
+    # Local days (offset -1 h): whole hours, not whole UTC days.
+    assert plan(*year, DAY, -hour, mean, True, covered, now).tier is Tier.H1  # type: ignore[union-attr]
+    assert plan(*year, DAY, 0, mean, True, covered, now).tier is Tier.D1  # type: ignore[union-attr]
+    # A total over the range: one window, any offset; the daily tier and raw ends.
+    total = plan(BASE + 7 * S, BASE + 30 * DAY, 30 * DAY, BASE + 7 * S, [Aggregate.COUNT],
+                 False, covered, now)
+    assert total is not None and (total.tier, total.a_ns, total.b_ns) == (
+        Tier.D1, BASE + DAY, BASE + 30 * DAY)
+    assert plan(*year, DAY, 0, [Aggregate.MAX], False, covered, now) is None, \
+        "tiers hold plausible readings only"
+    assert plan(*year, 7 * 60 * S, 0, mean, True, covered, now) is None, "7-min windows"
+    assert plan(*year, DAY, 0, mean, True, {Tier.D1: BASE + DAY}, now) is None, "not covered"
+    recent = plan(now - 10 * DAY, now, DAY, 0, mean, True, covered, now)
+    assert recent is not None and recent.b_ns == now - now % DAY - DAY, \
+        "the window that closed less than 5 minutes ago is read raw"
