@@ -123,6 +123,7 @@ def main() -> int:
     parser.add_argument("--no-write-docs", action="store_true")
     args = parser.parse_args()
     catalogue = bench_catalogue(args.sensors)
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, InfluxServer(Path(tmp)) as server:
         server.create_database("bench")
         store = InfluxStore(server.url, "bench/autogen", timeout_s=300)
@@ -162,9 +163,11 @@ def main() -> int:
         f"Chart data = `dashboard.data.history.history` with a cold cache (the page's call: "
         f"mean/min/max/count windows plus the hidden-readings count); tiers: {args.rounds} "
         f"rounds over all {args.sensors} sensors; raw scan: {args.raw_sensors} sensors, one "
-        f"round, before the backfill ({datetime.now(UTC):%Y-%m-%d}). The store picks the tier: "
-        "local-day and 6-hour windows are whole hours, so both charts read the hourly tier "
-        "(8,760 rows a year) plus raw readings for the ragged ends.")
+        ff"round, before the backfill ({datetime.now(UTC):%Y-%m-%d}); load average "
+        f"{load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end. The store picks "
+        "the tier: the 1-year chart's 6-hour windows (local time) read the hourly tier "
+        "(8,760 rows), the 10-year chart's UTC days the daily tier (3,650 rows), each plus "
+        "raw readings for the ragged ends.")
     print(table)
     if not args.no_write_docs:
         command = ".venv/bin/python bench/bench_history.py"
