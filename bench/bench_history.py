@@ -163,7 +163,7 @@ def main() -> int:
         f"Chart data = `dashboard.data.history.history` with a cold cache (the page's call: "
         f"mean/min/max/count windows plus the hidden-readings count); tiers: {args.rounds} "
         f"rounds over all {args.sensors} sensors; raw scan: {args.raw_sensors} sensors, one "
-        ff"round, before the backfill ({datetime.now(UTC):%Y-%m-%d}); load average "
+        f"round, before the backfill ({datetime.now(UTC):%Y-%m-%d}); load average "
         f"{load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end. The store picks "
         "the tier: the 1-year chart's 6-hour windows (local time) read the hourly tier "
         "(8,760 rows), the 10-year chart's UTC days the daily tier (3,650 rows), each plus "
