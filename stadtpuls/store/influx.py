@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import urllib3
@@ -57,6 +58,8 @@ class InfluxStore(InfluxRollups):
         self._client = InfluxDBClient(url=self.url, token=token or "-", org=self._org,
                                       timeout=int(timeout_s * 1000))
         self._writer = self._client.write_api(write_options=SYNCHRONOUS)
+        # The parts of a query answered from a roll-up tier run at once (planning.answer).
+        self._parts = ThreadPoolExecutor(max_workers=3, thread_name_prefix="influx-parts")
         self._http = urllib3.PoolManager(
             num_pools=2, maxsize=8, retries=False,
             timeout=urllib3.Timeout(connect=min(timeout_s, 5.0), read=timeout_s),
@@ -165,7 +168,7 @@ class InfluxStore(InfluxRollups):
             lambda tier, a, b, last, _: self._tier_partials(
                 tier, keys, a, b, window_ns, offset_ns, exclude_implausible, last, False),
             self.coverage, start_ns, end_ns, window_ns, offset_ns, aggregates,
-            exclude_implausible)
+            exclude_implausible, self._parts)
 
     def _raw_aggregate(
         self, series: Sequence[SeriesKey], start_ns: int, end_ns: int, window_ns: int,
@@ -249,6 +252,7 @@ class InfluxStore(InfluxRollups):
         self._writer.close()  # type: ignore[no-untyped-call]
         self._client.close()  # type: ignore[no-untyped-call]
         self._http.clear()
+        self._parts.shutdown(wait=False)
 
 
 def _error_text(body: object) -> str:
