@@ -171,8 +171,11 @@ def main() -> int:
     print(table)
     if not args.no_write_docs:
         command = ".venv/bin/python bench/bench_history.py"
-        if args.years != 10 or args.sensors != 20:
-            command += f" --years {args.years} --sensors {args.sensors}"
+        for flag, value, default in (("--years", args.years, 10), ("--sensors", args.sensors, 20),
+                                     ("--rounds", args.rounds, 3),
+                                     ("--raw-sensors", args.raw_sensors, 3)):
+            if value != default:
+                command += f" {flag} {value}"
         write_docs(table, command)
     return 0
 
