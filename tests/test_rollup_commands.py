@@ -160,7 +160,9 @@ def test_tier_choice() -> None:
     assert plan(*year, DAY, 0, [Aggregate.MAX], False, covered, now) is None, \
         "tiers hold plausible readings only"
     assert plan(*year, 7 * 60 * S, 0, mean, True, covered, now) is None, "7-min windows"
-    assert plan(*year, DAY, 0, mean, True, {Tier.D1: BASE + DAY}, now) is None, "not covered"
+    assert plan(*year, DAY, 0, mean, True, {}, now) is None, "no tier is known complete"
+    later = plan(*year, DAY, 0, mean, True, {Tier.D1: BASE + 100 * DAY + 1}, now)
+    assert later is not None and later.a_ns == BASE + 101 * DAY, "raw before the coverage"
     recent = plan(now - 10 * DAY, now, DAY, 0, mean, True, covered, now)
     assert recent is not None and recent.b_ns == now - now % DAY - DAY, \
         "the window that closed less than 5 minutes ago is read raw"

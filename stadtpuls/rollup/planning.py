@@ -7,9 +7,9 @@ windows of the range, raw readings the ragged ends (each shorter than one tier w
     [start ── raw ──┐ a ─────────── tier rows ─────────── b ┌── raw ── end)
 
 A tier can answer when
-- it is complete from `a` on: its *coverage* (set by the roll-up worker's catch-up and by
-  `stadtpuls rollup backfill`) starts at or before `a`; otherwise, e.g. before a backfill,
-  the query reads raw data as before;
+- it is complete from `a` on: `a` is moved to where its *coverage* starts (set by the
+  roll-up worker's catch-up and by `stadtpuls rollup backfill`), so before a backfill the
+  older part of a range is read raw as before, and a tier without coverage answers nothing;
 - the query's windows are whole tier windows (window a multiple of the tier's width, offset
   a multiple too), or the range lies inside one query window (a total over a range);
 - the query wants figures the tier keeps: tiers summarise plausible readings, so a query that
@@ -81,10 +81,12 @@ def plan(
         width = tier.width_ns
         if not single and (window_ns % width or offset_ns % width):
             continue
-        a, b = ceil_to(start_ns, width), floor_to(min(end_ns, settled), width)
-        if b - a < _MIN_TIER_WINDOWS * width:
+        if tier not in coverage:
             continue
-        if tier in coverage and coverage[tier] <= a:
+        # Before the tier's coverage starts, raw readings answer (a longer head part).
+        a = ceil_to(max(start_ns, coverage[tier]), width)
+        b = floor_to(min(end_ns, settled), width)
+        if b - a >= _MIN_TIER_WINDOWS * width:
             return TierPlan(tier, a, b)
     return None
 
