@@ -9,6 +9,7 @@ COPY simulators ./simulators
 COPY demo ./demo
 COPY alerts ./alerts
 COPY opendata ./opendata
+COPY rollup ./rollup
 COPY config ./config
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 stadtpuls \
     && mkdir -p /data && chown stadtpuls /data

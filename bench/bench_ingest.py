@@ -91,7 +91,7 @@ def measure_ceiling(mq: MosquittoServer, n: int, fast: bool = False) -> dict[str
 
 class Ingest:
     def __init__(self, mq: MosquittoServer, influx: InfluxServer, catalogue: Path,
-                 data: Path) -> None:
+                 data: Path, *extra: str) -> None:
         self.port = free_port()
         self.cmd = [sys.executable, "-m", "stadtpuls.cli", "ingest", "--mqtt-url", mq.url,
                     "--influx-url", influx.url, "--influx-bucket", "bench/autogen",
@@ -101,7 +101,7 @@ class Ingest:
                     # readings_written_total too: with them, a run longer than the interval
                     # reached its target before the last batch was stored (measured: 199,984
                     # of 200,000 stored on a loaded machine).
-                    "--stats-interval", "0"]
+                    "--stats-interval", "0", *extra]
         data.mkdir(parents=True, exist_ok=True)
         self.log = (data / "ingest.log").open("w")
         self.proc = subprocess.Popen(self.cmd, stderr=self.log, stdout=self.log, cwd=ROOT)
@@ -222,6 +222,9 @@ def main() -> int:
     parser.add_argument("--only-catchup", action="store_true",
                         help="run the catch-up scenario only")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs")
+    parser.add_argument("--rollups", action="store_true",
+                        help="only: JSON throughput with roll-ups off, then on (every 1 s), "
+                        "in one run")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="stadtpuls-bench-") as tmp_name:
@@ -244,6 +247,13 @@ def main() -> int:
                                                ingest_first=k % 2 == 1))
                     print(f"catch-up: {catchup[-1]}", flush=True)
                 bench.close()
+            if args.rollups:
+                table = measure_rollups(mq, influx, store, catalogue, tmp, args.messages)
+                store.close()
+                print(table)
+                if not args.no_docs:
+                    write_docs(table, "Ingest with roll-ups")
+                return 0
             if args.only_catchup:
                 store.close()
                 table = render_catchup(catchup, args, load_before)
@@ -284,6 +294,31 @@ def main() -> int:
         if catchup_table:
             write_docs(catchup_table, CATCHUP_HEADING)
     return 0
+
+
+def measure_rollups(mq: MosquittoServer, influx: InfluxServer, store: InfluxStore,
+                    catalogue: Path, tmp: Path, n: int) -> str:
+    """JSON throughput without and with the roll-up worker (rounds every second), one run."""
+    load = os.getloadavg()[0]
+    results = {}
+    for name, site, extra in (("off", "bench", ("--rollup-period", "0")),
+                              ("on", "benchlat", ("--rollup-period", "1"))):
+        ingest = Ingest(mq, influx, catalogue, tmp / f"data-{name}", *extra)
+        try:
+            results[name] = measure_throughput(ingest, mq, store, site,
+                                               json_packets(site, n), n)
+        finally:
+            ingest.stop()
+        print(f"roll-ups {name}: {results[name]}", flush=True)
+    ratio = results["on"]["msg_s"] / results["off"]["msg_s"]
+    return (f"Command: `.venv/bin/python bench/bench_ingest.py --rollups --messages {n} "
+            f"--catchup 0` ({os.cpu_count()} cores).\n\n"
+            "| roll-up worker | messages | msg/s |\n| --- | ---: | ---: |\n" + "".join(
+        f"| {name} | {r['messages']:,.0f} | {r['msg_s']:,.0f} |\n"
+        for name, r in results.items()) + f"\nRatio on/off: {ratio:.2f} (single-reading JSON "
+        f"messages over {SENSORS} series; the worker recomputes every second instead of the "
+        f"default 30 s; load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at "
+        "the end, on a machine shared with other jobs).")
 
 
 def render(ceiling: dict[str, float], fast: dict[str, float], single: dict[str, float],

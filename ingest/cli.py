@@ -75,6 +75,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         flag, env = INGEST_LIMITS[dest]
         limits.add_argument(flag, type=int, dest=dest, metavar="N",
                             help=f"{help_text} (env {env}; default {default})")
+    from stadtpuls.settings.rollup import add_rollup_worker_arguments
+
+    add_rollup_worker_arguments(parser.add_argument_group(
+        "roll-ups and retention (see docs/operations.md)"))
     ops = parser.add_argument_group("health and metrics")
     add_ingest_http_arguments(ops)
     ops.add_argument("--stats-interval", type=float, default=5.0,
@@ -94,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from ingest.deadletter import DEFAULT_MAX_BYTES, DEFAULT_MAX_LETTERS, DeadLetterError
     from ingest.decoding import MessageDecoder
     from ingest.limits import EdgeLimits
+    from ingest.rollups import with_rollups
     from ingest.service import IngestService
     from ingest.spool import SpoolError
     from stadtpuls.catalogue import CatalogueError, load_catalogue
@@ -111,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         mqtt_version,
         store_settings,
     )
+    from stadtpuls.settings.rollup import retention_seconds, rollup_worker
     from stadtpuls.store import StoreError
 
     try:
@@ -124,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         max_unacked_age = ingest_max_unacked_age(args)
         max_letters, max_bytes = deadletter_caps(args, DEFAULT_MAX_LETTERS, DEFAULT_MAX_BYTES)
         limits = EdgeLimits(**ingest_limits(args))
+        rollup_period, rollup_catchup = rollup_worker(args)
+        keep = retention_seconds(args)
     except SettingsError as exc:
         return _fail(str(exc))
     logging.basicConfig(level=level, stream=sys.stderr,
@@ -157,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         store = open_store(store_cfg)
-        service = IngestService(config, decoder, store)
+        writer, rollups = with_rollups(store, catalogue, rollup_period, rollup_catchup, keep)
+        service = IngestService(config, decoder, writer)
     except (StoreError, SpoolError, DeadLetterError) as exc:
         return _fail(str(exc))
     except OSError as exc:
@@ -174,8 +183,12 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     service.start()
+    if rollups is not None:
+        rollups.start()
     while not stop.wait(1.0) and not service.failed:
         pass
     service.stop()
+    if rollups is not None:
+        rollups.stop()  # one last round for what the service wrote while stopping
     store.close()
     return 1 if service.failed else 0

@@ -28,6 +28,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "dashboard": ("dashboard.cli", "serve the web dashboard"),
     "simulate": ("simulators.cli", "publish simulated sensor readings, or print a year summary"),
     "deadletter": ("ingest.deadletter_cli", "list or replay rejected messages"),
+    "rollup": ("rollup.cli", "build roll-up tiers for stored data (backfill), apply retention"),
     "alerts": ("alerts.cli", "evaluate alert rules and notify; list, acknowledge, silence"),
 }
 

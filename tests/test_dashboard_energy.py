@@ -19,17 +19,17 @@ import pandas as pd
 import pytest
 
 from dashboard.data.energy import meter_energy_by_period, power_energy_by_period, site_energy
-from dashboard.data.energy_math import (
-    meter_energy,
-    meter_increments,
-    meter_window_energy,
-    power_energy,
-)
 from dashboard.data.history import history, to_csv
 from dashboard.data.performance import performance
 from dashboard.data.source import DataSource
 from simulators.generate import SiteSimulation
 from stadtpuls.catalogue import Catalogue, Role, load_catalogue
+from stadtpuls.energy_math import (
+    meter_energy,
+    meter_increments,
+    meter_window_energy,
+    power_energy,
+)
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.influx import InfluxStore
 from stadtpuls.store.protocol import Aggregate, Store

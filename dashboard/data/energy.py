@@ -1,7 +1,7 @@
 """Energy of a site per local period: PV, consumption, grid; shares and CO2 avoided.
 
 Sources, best first: cumulative meters (exact, survive gaps and resets), then power
-readings (trapezoids, never across a gap). The rules are in `energy_math`.
+readings (trapezoids, never across a gap). The rules are in `stadtpuls.energy_math`.
 
 Query plan for meters (one store query per range for all meters of a site, each cached
 for as long as its range can change):
@@ -10,9 +10,11 @@ for as long as its range can change):
 - start of month (or yesterday) .. today 00:00:       hourly windows, cached 30 min
 - today 00:00 .. now:                                   hourly windows, cached 1 min
 
-Windows are shifted by 1 ns, so a meter reading taken exactly at midnight (meters read on
-the clock) closes the day before instead of opening the next; every window is assigned to
-the local day of its midpoint, which is right across DST changes too.
+Each window's energy is the store's `Aggregate.ENERGY` (the meter's increase over
+(start, end], so a reading taken exactly at midnight closes the day before; resets handled),
+which the store answers from the roll-up tiers once they are built, so a year costs 24 hourly
+rows a day and still works after raw readings have been deleted by retention. Every window
+is assigned to the local day of its midpoint, which is right across DST changes too.
 
 Shares (from meters, never from netted import − export):
     PV used in the building = PV production − export
@@ -28,10 +30,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from dashboard.data.cache import bucket_end
-from dashboard.data.energy_math import meter_window_energy, power_segments
 from dashboard.data.periods import Periods, local_day, periods, window_offset_ns
 from dashboard.data.source import DataSource
 from stadtpuls.catalogue import PVArray, Role, Sensor
+from stadtpuls.energy_math import power_segments
 from stadtpuls.reading import SeriesKey
 from stadtpuls.store.protocol import Aggregate
 from stadtpuls.timebase import NS_PER_S
@@ -84,28 +86,21 @@ def meter_windows(
 ) -> dict[SeriesKey, list[tuple[int, float]]]:
     """Energy (Wh) per window of each cumulative meter, as (window midpoint ns, Wh).
 
-    `parts` are consecutive ranges (start, end, window ns, cache TTL s), read in one chain so
-    each window's energy counts from the last reading of the window before (see the module
-    docstring for the 1 ns shift and local alignment). The energy page and the reports both
-    count meters here, so their figures agree.
+    `parts` are consecutive ranges (start, end, window ns, cache TTL s), aligned to local
+    midnight. The store's `ENERGY` aggregate counts each window from the last reading of the
+    window before, across resets (`stadtpuls/energy_math.py`), from the roll-up tiers where
+    they answer. The energy page and the reports both count meters here, so their figures
+    agree.
     """
     zone = source.zone(site)
-    aggs = (Aggregate.MIN, Aggregate.MAX, Aggregate.LAST)
-    windows: dict[SeriesKey, list[tuple[int, int, float, float, float]]] = {k: [] for k in keys}
+    out: dict[SeriesKey, list[tuple[int, float]]] = {k: [] for k in keys}
     for lo, hi, window, ttl in parts:
-        offset = (window_offset_ns(zone, hi, window) + 1) % window
-        result = source.reader.aggregate(keys, lo + 1, hi + 1, window, aggs, ttl_s=ttl,
+        offset = window_offset_ns(zone, hi, window)
+        result = source.reader.aggregate(keys, lo, hi, window, (Aggregate.ENERGY,), ttl_s=ttl,
                                          offset_ns=offset)
         for key, ws in result.items():
-            for i, t in enumerate(ws.times):
-                windows[key].append((t, window, ws.values[Aggregate.MIN][i],
-                                     ws.values[Aggregate.MAX][i], ws.values[Aggregate.LAST][i]))
-    out: dict[SeriesKey, list[tuple[int, float]]] = {}
-    for key, rows in windows.items():
-        rows.sort()
-        energies = meter_window_energy([r[2] for r in rows], [r[3] for r in rows],
-                                       [r[4] for r in rows])
-        out[key] = [(t + w // 2, wh) for (t, w, *_), wh in zip(rows, energies, strict=True)]
+            out[key] += [(t + window // 2, wh) for t, wh in
+                         zip(ws.times, ws.values[Aggregate.ENERGY], strict=True)]
     return out
 
 
@@ -139,8 +134,7 @@ def meter_energy_by_day(
     if not keys:
         return {}
     zone = source.zone(site)
-    parts = [(start_ns - _LOOKBACK_NS, start_ns, HOUR_NS, ttl_s),
-             (start_ns, end_ns, HOUR_NS, ttl_s)]
+    parts = [(start_ns, end_ns, HOUR_NS, ttl_s)]
     out: dict[SeriesKey, dict[date, float]] = {}
     for key, points in meter_windows(source, site, keys, parts).items():
         days: dict[date, float] = {}

@@ -10,6 +10,11 @@ the mean as a line and min–max as a band, so a spike inside a window stays vis
 Gaps: where consecutive windows are more than two windows (or two intervals) apart, a row
 of NaN is inserted, which Plotly draws as a break instead of a line across the gap.
 
+Long ranges cost no more than their windows: the store answers windows that are whole
+15-minute, hourly or daily roll-up windows from those tiers (and raw readings before the
+tiers are built); nothing here names a tier (docs/architecture.md, "Roll-ups"). Daily
+windows (charts longer than about a year) are UTC days for that reason.
+
 Readings marked implausible are left out of the chart (one such value would squash the real
 curve into a flat line) and counted, so the page can say how many it hides.
 """
@@ -86,7 +91,10 @@ def history(
     span_s = (end_ns - start_ns) / NS_PER_S
     window_s = choose_window_s(span_s, interval_s)
     window = window_s * NS_PER_S
-    offset = window_offset_ns(zone, start_ns, window) if window_s >= 3_600 else 0
+    # Local alignment for hours up to 6 h; days are UTC days, so the daily roll-up answers
+    # charts longer than a year (3,650 rows for ten years instead of 87,600 hourly ones).
+    # Local days were only ever approximate over such ranges: one fixed offset, DST ignored.
+    offset = window_offset_ns(zone, start_ns, window) if 3_600 <= window_s < 86_400 else 0
     ttl = refresh_bucket_s(window_s)
     result = source.reader.aggregate([key], start_ns, end_ns, window, _QUERY_AGGS, ttl_s=ttl,
                                      offset_ns=offset, exclude_implausible=True)

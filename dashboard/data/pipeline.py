@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard.data.cache import bucket_end
-from dashboard.data.energy_math import meter_increments
 from dashboard.data.source import DataSource
 from dashboard.data.status import latest_readings
+from stadtpuls.energy_math import meter_increments
 from stadtpuls.pipeline import (
     COUNTERS,
     PIPELINE_SITE,

@@ -4,6 +4,7 @@ and InfluxDB implementations."""
 from stadtpuls.store.errors import StoreError, StoreRejected, StoreUnavailable
 from stadtpuls.store.protocol import (
     Aggregate,
+    RollupStore,
     Store,
     StoreReader,
     StoreWriter,
@@ -12,6 +13,7 @@ from stadtpuls.store.protocol import (
 
 __all__ = [
     "Aggregate",
+    "RollupStore",
     "Store",
     "StoreError",
     "StoreReader",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import urllib3
@@ -20,7 +21,9 @@ from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 
 from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.rollup.planning import answer, answer_energy
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
+from stadtpuls.store.influx_rollups import InfluxRollups, where_clause
 from stadtpuls.store.line_protocol import encode_lines, quote_ident
 from stadtpuls.store.protocol import Aggregate, WindowSeries
 from stadtpuls.units import Quantity
@@ -28,7 +31,7 @@ from stadtpuls.units import Quantity
 _MEASUREMENTS = "|".join(q.value for q in Quantity)
 
 
-class InfluxStore:
+class InfluxStore(InfluxRollups):
     """A `Store` on InfluxDB. `bucket` is `db/rp` on 1.x, the bucket name on 2.x/3.x."""
 
     def __init__(
@@ -55,6 +58,8 @@ class InfluxStore:
         self._client = InfluxDBClient(url=self.url, token=token or "-", org=self._org,
                                       timeout=int(timeout_s * 1000))
         self._writer = self._client.write_api(write_options=SYNCHRONOUS)
+        # The parts of a query answered from a roll-up tier run at once (planning.answer).
+        self._parts = ThreadPoolExecutor(max_workers=3, thread_name_prefix="influx-parts")
         self._http = urllib3.PoolManager(
             num_pools=2, maxsize=8, retries=False,
             timeout=urllib3.Timeout(connect=min(timeout_s, 5.0), read=timeout_s),
@@ -117,7 +122,7 @@ class InfluxStore:
         self, site: str | None = None, since_ns: int | None = None,
         until_ns: int | None = None,
     ) -> dict[SeriesKey, Reading]:
-        where, params = _where(site=site, start_ns=since_ns, end_ns=until_ns)
+        where, params = where_clause(site=site, start_ns=since_ns, end_ns=until_ns)
         q = (f'SELECT last("value") AS "value", "implausible", "unregistered" '
              f"FROM /^({_MEASUREMENTS})$/ {where} GROUP BY \"site\", \"sensor\"")
         out: dict[SeriesKey, Reading] = {}
@@ -145,8 +150,30 @@ class InfluxStore:
         offset_ns: int = 0,
         exclude_implausible: bool = False,
     ) -> dict[SeriesKey, WindowSeries]:
+        """Answered from a roll-up tier where one can (`stadtpuls.rollup.planning`)."""
         if window_ns <= 0:
             raise ValueError("window_ns must be positive")
+        keys = list(dict.fromkeys(series))
+        if Aggregate.ENERGY in aggregates:
+            if len(aggregates) != 1:
+                raise ValueError("Aggregate.ENERGY is asked alone")
+            return answer_energy(
+                self.points,
+                lambda tier, a, b, _, __: self._tier_partials(tier, keys, a, b, window_ns,
+                                                              offset_ns, True, False, True),
+                self.coverage, keys, start_ns, end_ns, window_ns, offset_ns)
+        return answer(
+            lambda lo, hi, aggs: self._raw_aggregate(keys, lo, hi, window_ns, aggs, offset_ns,
+                                                     exclude_implausible),
+            lambda tier, a, b, last, _: self._tier_partials(
+                tier, keys, a, b, window_ns, offset_ns, exclude_implausible, last, False),
+            self.coverage, start_ns, end_ns, window_ns, offset_ns, aggregates,
+            exclude_implausible, self._parts)
+
+    def _raw_aggregate(
+        self, series: Sequence[SeriesKey], start_ns: int, end_ns: int, window_ns: int,
+        aggregates: Sequence[Aggregate], offset_ns: int, exclude_implausible: bool,
+    ) -> dict[SeriesKey, WindowSeries]:
         by_quantity: dict[Quantity, list[SeriesKey]] = {}
         for key in dict.fromkeys(series):
             by_quantity.setdefault(key.quantity, []).append(key)
@@ -155,7 +182,7 @@ class InfluxStore:
         group = f"GROUP BY time({window_ns}ns, {offset_ns % window_ns}ns), \"site\", \"sensor\""
         out: dict[SeriesKey, WindowSeries] = {}
         for quantity, keys in by_quantity.items():
-            where, params = _where(keys=keys, start_ns=start_ns, end_ns=end_ns,
+            where, params = where_clause(keys=keys, start_ns=start_ns, end_ns=end_ns,
                                    plausible_only=exclude_implausible)
             q = (f"SELECT {cols} FROM {quote_ident(quantity.value)} "
                  f"{where} {group} fill(none)")
@@ -173,7 +200,7 @@ class InfluxStore:
     def counts(
         self, start_ns: int, end_ns: int, site: str | None = None
     ) -> dict[SeriesKey, int]:
-        where, params = _where(site=site, start_ns=start_ns, end_ns=end_ns)
+        where, params = where_clause(site=site, start_ns=start_ns, end_ns=end_ns)
         q = (f'SELECT count("value") AS "count" FROM /^({_MEASUREMENTS})$/ {where} '
              'GROUP BY "site", "sensor"')
         out: dict[SeriesKey, int] = {}
@@ -188,7 +215,7 @@ class InfluxStore:
     ) -> list[Reading]:
         if not 0 < limit <= 1_000_000:
             raise ValueError(f"limit must be between 1 and 1000000, not {limit}")
-        where, params = _where(keys=[series], start_ns=start_ns, end_ns=end_ns)
+        where, params = where_clause(keys=[series], start_ns=start_ns, end_ns=end_ns)
         # LIMIT takes no bound parameter in InfluxQL; `limit` is a checked int, not text.
         q = (f'SELECT "value", "implausible", "unregistered" FROM '
              f"{quote_ident(series.quantity.value)} {where} "
@@ -245,38 +272,7 @@ class InfluxStore:
         self._writer.close()  # type: ignore[no-untyped-call]
         self._client.close()  # type: ignore[no-untyped-call]
         self._http.clear()
-
-
-def _where(
-    *,
-    keys: Sequence[SeriesKey] = (),
-    site: str | None = None,
-    start_ns: int | None = None,
-    end_ns: int | None = None,
-    plausible_only: bool = False,
-) -> tuple[str, dict[str, Any]]:
-    """A WHERE clause that refers to values only through bound `$parameters`."""
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    if keys:
-        alternatives = []
-        for i, key in enumerate(keys):
-            params[f"site{i}"] = key.site
-            params[f"sensor{i}"] = key.sensor
-            alternatives.append(f'("site" = $site{i} AND "sensor" = $sensor{i})')
-        clauses.append("(" + " OR ".join(alternatives) + ")")
-    if site is not None:
-        params["site"] = site
-        clauses.append('"site" = $site')
-    if start_ns is not None:
-        params["start"] = start_ns
-        clauses.append("time >= $start")
-    if end_ns is not None:
-        params["end"] = end_ns
-        clauses.append("time < $end")
-    if plausible_only:
-        clauses.append('"implausible" = false')
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+        self._parts.shutdown(wait=False)
 
 
 def _error_text(body: object) -> str:

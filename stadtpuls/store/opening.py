@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from stadtpuls.store.protocol import Store
+from stadtpuls.store.protocol import RollupStore
 
 if TYPE_CHECKING:
     from stadtpuls.settings import StoreSettings
 
 
-def open_store(settings: StoreSettings) -> Store:
+def open_store(settings: StoreSettings) -> RollupStore:
     """Open the configured store (imports the InfluxDB client only when it is used)."""
     if settings.kind == "sqlite":
         from stadtpuls.store.sqlite import SQLiteStore

@@ -11,12 +11,13 @@ Times are integer epoch nanoseconds, UTC; ranges are half-open [start, end).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
 from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.rollup.tiers import RollupRow, Tier
 
 
 class Aggregate(StrEnum):
@@ -26,6 +27,9 @@ class Aggregate(StrEnum):
     LAST = "last"
     SUM = "sum"
     COUNT = "count"
+    ENERGY = "energy"
+    """Wh in the window, for energy (a meter's increase over (start, end], across resets)
+    and power (integrated, never across a gap) only; asked alone; plausible readings only."""
 
 
 @dataclass
@@ -107,3 +111,44 @@ class StoreReader(Protocol):
 
 class Store(StoreWriter, StoreReader, Protocol):
     """Both sides: the implementations (`SQLiteStore`, `InfluxStore`) and the contract suite."""
+
+
+Point = tuple[int, float, bool]
+"""(time_ns, value, implausible) of one raw reading."""
+
+
+class RollupStore(Store, Protocol):
+    """What the roll-up worker, backfill and retention need besides `Store`.
+
+    Layout and rules: docs/architecture.md, "Roll-ups". A tier row's identity is (tier,
+    series, window start): writing it again replaces it.
+    """
+
+    def points(self, keys: Sequence[SeriesKey], start_ns: int, end_ns: int
+               ) -> dict[SeriesKey, list[Point]]:
+        """Raw readings of these series (one quantity) in [start, end), in time order.
+
+        Callers bound the range (the worker asks for at most a day at a time).
+        """
+        ...
+
+    def write_rollups(self, tier: Tier, rows: Sequence[RollupRow]) -> None: ...
+
+    def rollups(self, tier: Tier, keys: Sequence[SeriesKey], start_ns: int, end_ns: int
+                ) -> dict[SeriesKey, list[RollupRow]]:
+        """Rows of these series (one quantity) with start in [start, end), in time order."""
+        ...
+
+    def coverage(self) -> Mapping[Tier, int]:
+        """Per tier: from when on it is complete (absent: not known to be complete)."""
+        ...
+
+    def set_coverage(self, tier: Tier, from_ns: int) -> None: ...
+
+    def delete_before(self, tier: Tier | None, before_ns: int, *, dry_run: bool = False
+                      ) -> int:
+        """Delete raw readings (tier None) or a tier's rows timed before `before_ns`.
+
+        Returns how many there were (counted first); `dry_run` only counts.
+        """
+        ...

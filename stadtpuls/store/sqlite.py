@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.rollup.planning import answer, answer_energy
 from stadtpuls.sqlite_threads import ThreadConnections
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
 from stadtpuls.store.protocol import Aggregate, WindowSeries
+from stadtpuls.store.sqlite_rollups import ROLLUP_SCHEMA, SQLiteRollups
 from stadtpuls.units import Quantity
 
 _SCHEMA = """
@@ -55,7 +57,7 @@ _SQL_AGG = {
 }
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteRollups):
     """A `Store` in one SQLite file (or `:memory:` for a single connection's lifetime)."""
 
     def __init__(self, path: str | Path, *, timeout_s: float = 10.0) -> None:
@@ -65,7 +67,7 @@ class SQLiteStore:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         with self._conn() as conn:
-            conn.executescript(_SCHEMA)
+            conn.executescript(_SCHEMA + ROLLUP_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
         return self._conns.get()
@@ -141,8 +143,30 @@ class SQLiteStore:
         offset_ns: int = 0,
         exclude_implausible: bool = False,
     ) -> dict[SeriesKey, WindowSeries]:
+        """Answered from a roll-up tier where one can (`stadtpuls.rollup.planning`)."""
         if window_ns <= 0:
             raise ValueError("window_ns must be positive")
+        keys = list(dict.fromkeys(series))
+        if Aggregate.ENERGY in aggregates:
+            if len(aggregates) != 1:
+                raise ValueError("Aggregate.ENERGY is asked alone")
+            return answer_energy(
+                self.points,
+                lambda tier, a, b, _, __: self._tier_partials(tier, keys, a, b, window_ns,
+                                                              offset_ns, True, False, True),
+                self.coverage, keys, start_ns, end_ns, window_ns, offset_ns)
+        return answer(
+            lambda lo, hi, aggs: self._raw_aggregate(keys, lo, hi, window_ns, aggs, offset_ns,
+                                                     exclude_implausible),
+            lambda tier, a, b, last, _: self._tier_partials(
+                tier, keys, a, b, window_ns, offset_ns, exclude_implausible, last, False),
+            self.coverage, start_ns, end_ns, window_ns, offset_ns, aggregates,
+            exclude_implausible)
+
+    def _raw_aggregate(
+        self, series: Sequence[SeriesKey], start_ns: int, end_ns: int, window_ns: int,
+        aggregates: Sequence[Aggregate], offset_ns: int, exclude_implausible: bool,
+    ) -> dict[SeriesKey, WindowSeries]:
         out: dict[SeriesKey, WindowSeries] = {}
         plain = [a for a in aggregates if a is not Aggregate.LAST]
         window = "(time_ns - ((((time_ns - ?) % ?) + ?) % ?))"

@@ -78,6 +78,11 @@ def meter_window_energy(
     return out
 
 
+def max_power_gap_s(interval_s: float) -> float:
+    """The longest step between power readings that is still integrated (see docstring)."""
+    return MAX_GAP_FACTOR * interval_s * _GAP_TOLERANCE
+
+
 def power_segments(
     times_s: Sequence[float] | np.ndarray,
     watts: Sequence[float] | np.ndarray,
@@ -94,7 +99,7 @@ def power_segments(
     order = np.argsort(t, kind="stable")
     t, p = t[order], p[order]
     dt = np.diff(t)
-    ok = dt <= MAX_GAP_FACTOR * interval_s * _GAP_TOLERANCE
+    ok = dt <= max_power_gap_s(interval_s)
     wh = np.where(ok, (p[1:] + p[:-1]) / 2.0 * dt / 3600.0, 0.0)
     mid = (t[1:] + t[:-1]) / 2.0
     return wh, mid

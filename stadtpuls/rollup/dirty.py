@@ -1,0 +1,98 @@
+"""Which series changed since the last roll-up round: marked after every durable write.
+
+`DirtyMarkingWriter` wraps the store the ingest writes to (delivery and the spool drainer
+alike), so readings count as changed only once they are in the store, late and spooled ones
+included. Marking must not slow the hot path: `mark` appends the batch to a queue (O(1)); the
+roll-up worker folds queued batches into one time range per series when it takes them.
+Bounded: at most `max_batches` queued (beyond that the writer folds the batch itself) and
+`max_series` ranges (beyond that one range for "every series", resolved by the worker
+through the store's counts).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.store.protocol import StoreWriter
+from stadtpuls.units import Quantity
+
+DEFAULT_MAX_BATCHES = 10_000
+DEFAULT_MAX_SERIES = 200_000
+
+
+@dataclass
+class Changes:
+    """Per series the [earliest, latest] reading time written; `everything`: a range for all."""
+
+    ranges: dict[SeriesKey, tuple[int, int]] = field(default_factory=dict)
+    everything: tuple[int, int] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.ranges) or self.everything is not None
+
+
+class DirtySeries:
+    def __init__(self, max_batches: int = DEFAULT_MAX_BATCHES,
+                 max_series: int = DEFAULT_MAX_SERIES) -> None:
+        self._queued: deque[Sequence[Reading]] = deque()
+        self._max_batches = max_batches
+        self._max_series = max_series
+        self._lock = threading.Lock()
+        self._ranges: dict[tuple[str, str, Quantity], list[int]] = {}
+        self._everything: list[int] | None = None
+
+    def mark(self, readings: Sequence[Reading]) -> None:
+        if len(self._queued) < self._max_batches:
+            self._queued.append(readings)  # deque.append is atomic: no lock on the hot path
+        else:
+            with self._lock:
+                self._fold(readings)
+
+    def take(self) -> Changes:
+        """Everything marked so far, folded; the marks start empty again."""
+        with self._lock:
+            while self._queued:
+                self._fold(self._queued.popleft())
+            ranges, self._ranges = self._ranges, {}
+            everything, self._everything = self._everything, None
+        return Changes(
+            {SeriesKey(s, n, q): (span[0], span[1]) for (s, n, q), span in ranges.items()},
+            None if everything is None else (everything[0], everything[1]),
+        )
+
+    def _fold(self, readings: Sequence[Reading]) -> None:
+        ranges = self._ranges
+        for r in readings:
+            ident = (r.site, r.sensor, r.quantity)
+            span = ranges.get(ident)
+            if span is not None:
+                if r.time_ns < span[0]:
+                    span[0] = r.time_ns
+                elif r.time_ns > span[1]:
+                    span[1] = r.time_ns
+            elif len(ranges) < self._max_series:
+                ranges[ident] = [r.time_ns, r.time_ns]
+            elif self._everything is None:
+                self._everything = [r.time_ns, r.time_ns]
+            else:
+                self._everything[0] = min(self._everything[0], r.time_ns)
+                self._everything[1] = max(self._everything[1], r.time_ns)
+
+
+class DirtyMarkingWriter:
+    """A `StoreWriter` that marks what it wrote, after the store accepted it."""
+
+    def __init__(self, inner: StoreWriter, dirty: DirtySeries) -> None:
+        self.inner = inner
+        self.dirty = dirty
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        self.inner.write(readings)
+        self.dirty.mark(readings)
+
+    def close(self) -> None:
+        self.inner.close()
