@@ -63,5 +63,12 @@ class CountingStore:
         self._count()
         return self.inner.counts(start_ns, end_ns, site)
 
+    def readings(
+        self, series: SeriesKey, start_ns: int, end_ns: int, *, limit: int,
+        descending: bool = False,
+    ) -> list[Reading]:
+        self._count()
+        return self.inner.readings(series, start_ns, end_ns, limit=limit, descending=descending)
+
     def close(self) -> None:
         self.inner.close()

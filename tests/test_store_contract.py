@@ -298,3 +298,27 @@ def test_sqlite_several_processes_read_while_one_writes(tmp_path: Path) -> None:
     assert [p.returncode for p in readers] == [0, 0, 0]
     assert [int(o) for o in outputs] == [total] * 3
     writer.close()
+
+
+@pytest.mark.integration
+def test_readings_are_raw_points_in_order_with_a_limit(store: Store) -> None:
+    key = SeriesKey("s", "x' OR 1=1 --", Quantity.TEMPERATURE)
+    other = SeriesKey("s", "other", Quantity.TEMPERATURE)
+    points = [Reading(key.site, key.sensor, key.quantity, T0 + i * MIN, float(i),
+                      implausible=i == 3) for i in range(10)]
+    store.write(list(reversed(points)))
+    store.write([Reading(other.site, other.sensor, other.quantity, T0 + 30 * 10**9, 99.0),
+                 Reading(key.site, key.sensor, Quantity.CO2, T0, 400.0)])
+    assert store.readings(key, T0, T0 + HOUR, limit=100) == points
+    assert store.readings(key, T0, T0 + HOUR, limit=3) == points[:3]
+    assert store.readings(key, T0, T0 + HOUR, limit=3, descending=True) == points[:-4:-1]
+    # half-open range; a continuation after the last time seen is exact
+    assert store.readings(key, T0 + MIN, T0 + 4 * MIN, limit=100) == points[1:4]
+    assert store.readings(key, points[2].time_ns + 1, T0 + HOUR, limit=2) == points[3:5]
+    assert store.readings(key, T0, points[5].time_ns, limit=2, descending=True) == [
+        points[4], points[3]]
+    assert store.readings(key, T0 + HOUR, T0 + 2 * HOUR, limit=5) == []
+    assert store.readings(SeriesKey("s", "' OR ''='", Quantity.TEMPERATURE),
+                          T0, T0 + HOUR, limit=5) == []
+    with pytest.raises(ValueError, match="limit"):
+        store.readings(key, T0, T0 + HOUR, limit=0)

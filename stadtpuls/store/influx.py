@@ -182,6 +182,26 @@ class InfluxStore:
             out[key] = int(s["values"][0][1])
         return out
 
+    def readings(
+        self, series: SeriesKey, start_ns: int, end_ns: int, *, limit: int,
+        descending: bool = False,
+    ) -> list[Reading]:
+        if not 0 < limit <= 1_000_000:
+            raise ValueError(f"limit must be between 1 and 1000000, not {limit}")
+        where, params = _where(keys=[series], start_ns=start_ns, end_ns=end_ns)
+        # LIMIT takes no bound parameter in InfluxQL; `limit` is a checked int, not text.
+        q = (f'SELECT "value", "implausible", "unregistered" FROM '
+             f"{quote_ident(series.quantity.value)} {where} "
+             f"ORDER BY time {'DESC' if descending else 'ASC'} LIMIT {int(limit)}")
+        out: list[Reading] = []
+        for s in self._series(self._query(q, params)):
+            idx = {c: i for i, c in enumerate(s["columns"])}
+            for row in s["values"]:
+                out.append(Reading(series.site, series.sensor, series.quantity, int(row[0]),
+                                   float(row[idx["value"]]), bool(row[idx["implausible"]]),
+                                   bool(row[idx["unregistered"]])))
+        return out
+
     def _query(self, q: str, params: dict[str, Any]) -> dict[str, Any]:
         fields = {"db": self.database, "q": q, "epoch": "ns", "params": json.dumps(params)}
         if self.retention_policy:

@@ -90,6 +90,18 @@ class StoreReader(Protocol):
         """Number of readings per series in [start_ns, end_ns)."""
         ...
 
+    def readings(
+        self, series: SeriesKey, start_ns: int, end_ns: int, *, limit: int,
+        descending: bool = False,
+    ) -> list[Reading]:
+        """The raw readings of one series in [start_ns, end_ns), ordered by time, at most `limit`.
+
+        Oldest first, or newest first with `descending`. Times within a series are unique
+        (a duplicate write overwrites), so "after the last time seen" is an exact
+        continuation: the open-data API pages through a series with it (keyset paging).
+        """
+        ...
+
     def close(self) -> None: ...
 
 

@@ -180,6 +180,18 @@ class SQLiteStore:
             SeriesKey(s, n, Quantity(q)): c for s, n, q, c in self._query(sql, params)
         }
 
+    def readings(
+        self, series: SeriesKey, start_ns: int, end_ns: int, *, limit: int,
+        descending: bool = False,
+    ) -> list[Reading]:
+        limit = _check_limit(limit)
+        where, params = _filters(key=series, start_ns=start_ns, end_ns=end_ns)
+        # The primary key (site, sensor, quantity, time_ns) serves both orders and the LIMIT.
+        sql = (f"SELECT time_ns, value, implausible, unregistered FROM readings {where} "
+               f"ORDER BY time_ns {'DESC' if descending else 'ASC'} LIMIT ?")
+        return [Reading(series.site, series.sensor, series.quantity, t, v, bool(i), bool(u))
+                for t, v, i, u in self._query(sql, [*params, limit])]
+
     def _query(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         try:
             return self._conn().execute(sql, params).fetchall()
@@ -188,6 +200,12 @@ class SQLiteStore:
 
     def close(self) -> None:
         self._conns.close()
+
+
+def _check_limit(limit: int) -> int:
+    if not 0 < limit <= 1_000_000:
+        raise ValueError(f"limit must be between 1 and 1000000, not {limit}")
+    return int(limit)
 
 
 def _filters(
