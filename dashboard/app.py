@@ -25,6 +25,7 @@ from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.i18n import t
 from dashboard.kiosk import routes as kiosk_routes
 from dashboard.ui import aria, now_text
+from opendata.sta import routes as sta_routes
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.store.protocol import StoreReader
 
@@ -61,6 +62,7 @@ def create_app(
     )
     runtime.install(app.server, source)
     kiosk_routes.install(app.server, source)
+    sta_routes.install(app.server, store, catalogue)  # /sta/v1.1: SensorThings API
     for page in pages.ALL:
         page.register(app)
     app.layout = _frame(source.settings)

@@ -1,0 +1,383 @@
+"""Resource paths, collections and entities of the SensorThings service (no HTTP here).
+
+`Service.answer(path, args, base)` turns a request into a JSON-ready answer; `routes.py`
+is the Flask side. Bounds: `$top` ≤ 1000 (default 100, also inside `$expand`), `$expand`
+3 levels deep, `$filter` 2000 characters, at most `MAX_ENTITIES` entities per response,
+at most `observations.MAX_SCAN` readings read per request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from opendata.sta import observations as obs
+from opendata.sta.errors import bad_request, not_found
+from opendata.sta.expression import evaluate, resolve, time_bounds
+from opendata.sta.graph import (
+    ENTITY_SETS,
+    NAVIGATION,
+    Entity,
+    Graph,
+    build_graph,
+    historical_links,
+    historical_locations,
+)
+from opendata.sta.ids import parse_observation_id
+from opendata.sta.instant import Instant
+from opendata.sta.query import Order, Query, parse_query
+from stadtpuls.catalogue import Catalogue
+from stadtpuls.reading import SeriesKey
+from stadtpuls.store.protocol import StoreReader
+from stadtpuls.timebase import MAX_NS, MIN_NS
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/request-data",
+]
+MAX_ENTITIES = 20_000
+FIRST_TIMES_TTL_S = 300.0
+_SEGMENT = re.compile(r"^([A-Za-z]+)(?:\((.*)\))?$")
+
+
+@dataclass
+class Answer:
+    body: Any
+    content_type: str = "application/json"
+
+
+@dataclass
+class _Ctx:
+    base: str  # absolute URL of the service root, no trailing slash
+    spent: int = 0
+
+    def spend(self, n: int = 1) -> None:
+        self.spent += n
+        if self.spent > MAX_ENTITIES:
+            raise bad_request(f"the response would hold more than {MAX_ENTITIES} entities; "
+                              "lower $top, or $top inside $expand")
+
+
+@dataclass
+class _Coll:
+    set: str
+    parent: Entity | None = None
+    nav: str | None = None
+
+
+@dataclass
+class Service:
+    store: StoreReader
+    catalogue: Catalogue
+    clock: Callable[[], float] = time.monotonic
+    graph: Graph = field(init=False)
+    _first: tuple[float, dict[int, int]] | None = field(init=False, default=None)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.graph = build_graph(self.catalogue)
+
+    # -- requests -----------------------------------------------------------------------
+
+    def answer(self, path: str, args: dict[str, str], base: str) -> Answer:
+        ctx = _Ctx(base.rstrip("/"))
+        segments = [s for s in path.split("/") if s]
+        if not segments:
+            return Answer({"value": [{"name": s, "url": f"{ctx.base}/{s}"}
+                                     for s in ENTITY_SETS],
+                           "serverSettings": {"conformance": CONFORMANCE}})
+        target: _Coll | Entity = self._first_segment(segments[0])
+        link = f"{ctx.base}/{segments[0]}"
+        rest = segments[1:]
+        while rest:
+            seg = rest.pop(0)
+            if seg == "$ref":
+                if rest:
+                    raise bad_request("$ref must be the last part of the path")
+                return Answer(self._refs(target, args, ctx, link))
+            if isinstance(target, _Coll):
+                raise bad_request(f"{seg!r} cannot follow a collection; address one entity "
+                                  f"first, e.g. {target.set}(1)/{seg}")
+            name, id_text = self._split(seg)
+            nav = NAVIGATION[target.set].get(name)
+            if nav is None:
+                return self._property(target, name, id_text, rest, ctx.base)
+            link = f"{ctx.base}/{target.set}({_lit(target.id)})/{name}"
+            if nav.many:
+                target = _Coll(nav.target, target, name)
+                if id_text is not None:
+                    target = self._member(target, _parse_id(id_text))
+                    link = f"{ctx.base}/{target.set}({_lit(target.id)})"
+            else:
+                found = self._related(target, name)
+                if not found:
+                    raise not_found(f"{_name(target)} has no {name}")
+                target = found[0]
+                link = f"{ctx.base}/{target.set}({_lit(target.id)})"
+        if isinstance(target, _Coll):
+            q = parse_query(args, target.set)
+            return Answer(self._collection(target, q, ctx, link))
+        q = parse_query(args, target.set)
+        _no_paging(q)
+        return Answer(self._render(target, q, ctx))
+
+    def _first_segment(self, seg: str) -> _Coll | Entity:
+        name, id_text = self._split(seg)
+        if name not in NAVIGATION:
+            raise not_found(f"no entity set {name!r}; the service has {', '.join(ENTITY_SETS)}")
+        coll = _Coll(name)
+        return coll if id_text is None else self._member(coll, _parse_id(id_text))
+
+    @staticmethod
+    def _split(seg: str) -> tuple[str, str | None]:
+        match = _SEGMENT.match(seg)
+        if match is None:
+            raise bad_request(f"path segment {seg[:60]!r} is not a name or Name(id)")
+        return match[1], match[2]
+
+    @staticmethod
+    def _property(entity: Entity, name: str, id_text: str | None, rest: list[str],
+                  base: str) -> Answer:
+        if id_text is not None or (name not in entity.props and name != "id"):
+            raise not_found(f"{entity.set} have no property or navigation {name!r}")
+        value = _json(entity.id if name == "id" else _absolute(name, entity.props[name], base))
+        if rest == ["$value"]:
+            return Answer(value if isinstance(value, str) else _dumps(value), "text/plain")
+        if rest:
+            raise bad_request("only $value may follow a property")
+        return Answer({"@iot.id" if name == "id" else name: value})
+
+    # -- entities and relations ----------------------------------------------------------
+
+    def _member(self, coll: _Coll, iot_id: int | str) -> Entity:
+        entity = self._entity(coll.set, iot_id)
+        if entity is not None and coll.parent is not None:
+            if coll.set == "Observations":
+                inside = int(str(entity.id).split("t")[0]) in self._streams(coll)
+            else:
+                inside = entity.id in {e.id for e in self._members(coll)}
+            entity = entity if inside else None
+        if entity is None:
+            raise not_found(f"no {coll.set} with id {iot_id!r} here")
+        return entity
+
+    def _entity(self, entity_set: str, iot_id: int | str) -> Entity | None:
+        if entity_set == "Observations":
+            parsed = parse_observation_id(str(iot_id))
+            if parsed is None or parsed[0] not in self.graph.series:
+                return None
+            return obs.read_one(self.store, self.graph.series[parsed[0]], *parsed)
+        if entity_set == "HistoricalLocations":
+            return next((e for e in self._historical() if e.id == iot_id), None)
+        return self.graph.get(entity_set, iot_id) if isinstance(iot_id, int) else None
+
+    def _members(self, coll: _Coll) -> list[Entity]:
+        """The members of a (non-Observations) collection, by id."""
+        if coll.parent is None:
+            if coll.set == "HistoricalLocations":
+                return sorted(self._historical(), key=lambda e: e.id)
+            return self.graph.all(coll.set)
+        assert coll.nav is not None  # a collection below an entity was reached by a nav
+        return self._related(coll.parent, coll.nav)
+
+    def _related(self, entity: Entity, nav: str) -> list[Entity]:
+        g = self.graph
+        target = NAVIGATION[entity.set][nav].target
+        if entity.set == "Observations":
+            ds = int(str(entity.id).split("t")[0])
+            ids = [ds] if nav == "Datastream" else [g.foi_of_datastream[ds]]
+        elif entity.set == "HistoricalLocations":
+            ids = historical_links(g, entity)[nav]
+        elif target == "HistoricalLocations":
+            things = [entity.id] if entity.set == "Things" else g.linked(
+                entity.set, int(entity.id), "Things")
+            hls = {g.thing_of_datastream[d]: h for d, h in self._historical_by_ds().items()}
+            return [hls[t] for t in things if t in hls]
+        else:
+            ids = g.linked(entity.set, int(entity.id), nav)
+        return sorted((e for e in (g.get(target, i) for i in ids) if e), key=lambda e: e.id)
+
+    def _navigate(self, entity: Entity, name: str) -> Entity | None:
+        nav = NAVIGATION[entity.set].get(name)
+        if nav is None or nav.many:
+            return None
+        found = self._related(entity, name)
+        return found[0] if found else None
+
+    def _streams(self, coll: _Coll) -> dict[int, SeriesKey]:
+        g = self.graph
+        if coll.parent is None:
+            return dict(g.series)
+        if coll.parent.set == "Datastreams":
+            return {int(coll.parent.id): g.series[int(coll.parent.id)]}
+        ds = g.datastream_of_foi[int(coll.parent.id)]
+        return {ds: g.series[ds]}
+
+    def _historical_by_ds(self) -> dict[int, Entity]:
+        return historical_locations(self.graph, self._first_times())
+
+    def _historical(self) -> list[Entity]:
+        return list(self._historical_by_ds().values())
+
+    def _first_times(self) -> dict[int, int]:
+        """Each Datastream's first reading, cached: the store is asked once per TTL."""
+        with self._lock:
+            now = self.clock()
+            if self._first is None or now - self._first[0] > FIRST_TIMES_TTL_S:
+                first: dict[int, int] = {}
+                for ds, key in self.graph.series.items():
+                    found = self.store.readings(key, MIN_NS, MAX_NS, limit=1)
+                    if found:
+                        first[ds] = found[0].time_ns
+                self._first = (now, first)
+            return self._first[1]
+
+    # -- collections ---------------------------------------------------------------------
+
+    def _collection(self, coll: _Coll, q: Query, ctx: _Ctx, link: str) -> dict[str, Any]:
+        if coll.set == "Observations":
+            items, total, token = self._observations(coll, q)
+            nxt = _link(link, q.raw, {"$skiptoken": token}, drop="$skip") if token else None
+        else:
+            if q.skiptoken is not None:
+                raise bad_request("$skiptoken is only used for Observations; use $skip")
+            members = [e for e in self._members(coll) if self._keeps(q, e)]
+            members = _sorted(members, q.orderby, self._navigate)
+            total = len(members)
+            items = members[q.skip:q.skip + q.top]
+            more = q.skip + q.top < total
+            nxt = _link(link, q.raw, {"$skip": str(q.skip + q.top)}) if more else None
+        out: dict[str, Any] = {}
+        if q.count:
+            out["@iot.count"] = total
+        ctx.spend(len(items))
+        out["value"] = [self._render(e, q, ctx, spent=True) for e in items]
+        if nxt:
+            out["@iot.nextLink"] = nxt
+        return out
+
+    def _observations(self, coll: _Coll, q: Query) -> tuple[list[Entity], int | None, str | None]:
+        ordering = obs.Ordering.of(q.orderby)
+        bounds = time_bounds(q.filter, MIN_NS, MAX_NS)
+        streams = self._streams(coll)
+        if bounds.datastreams is not None:
+            streams = {d: k for d, k in streams.items() if d in bounds.datastreams}
+        keep = (lambda e: self._keeps(q, e)) if bounds.residual else None
+        page = obs.page(self.store, streams, ordering, bounds.start_ns, bounds.end_ns, keep,
+                        q.top, q.skip, q.skiptoken)
+        total = obs.count(self.store, streams, bounds.start_ns, bounds.end_ns, keep) \
+            if q.count else None
+        return page.entities, total, page.next_token
+
+    def _keeps(self, q: Query, entity: Entity) -> bool:
+        return q.filter is None or evaluate(q.filter, entity, self._navigate) is True
+
+    def _refs(self, target: _Coll | Entity, args: dict[str, str], ctx: _Ctx,
+              link: str) -> dict[str, Any]:
+        if isinstance(target, Entity):
+            return {"@iot.selfLink": f"{ctx.base}/{target.set}({_lit(target.id)})"}
+        q = parse_query(args, target.set)
+        q.select, q.expand = ["@iot.selfLink"], {}
+        return self._collection(target, q, ctx, link)
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def _render(self, e: Entity, q: Query, ctx: _Ctx, *, spent: bool = False) -> dict[str, Any]:
+        if not spent:
+            ctx.spend()
+        self_link = f"{ctx.base}/{e.set}({_lit(e.id)})"
+        sel = set(q.select) if q.select is not None else None
+        out: dict[str, Any] = {}
+        if sel is None or sel & {"id", "@iot.id"}:
+            out["@iot.id"] = e.id
+        if sel is None or "@iot.selfLink" in sel:
+            out["@iot.selfLink"] = self_link
+        for key, value in e.props.items():
+            if sel is None or key in sel:
+                out[key] = _json(_absolute(key, value, ctx.base))
+        for nav, info in NAVIGATION[e.set].items():
+            sub = q.expand.get(nav)
+            if sub is None:
+                if sel is None or nav in sel:
+                    out[f"{nav}@iot.navigationLink"] = f"{self_link}/{nav}"
+            elif info.many:
+                coll = self._collection(_Coll(info.target, e, nav), sub, ctx,
+                                        f"{self_link}/{nav}")
+                out[nav] = coll["value"]
+                if "@iot.count" in coll:
+                    out[f"{nav}@iot.count"] = coll["@iot.count"]
+                if "@iot.nextLink" in coll:
+                    out[f"{nav}@iot.nextLink"] = coll["@iot.nextLink"]
+            else:
+                _no_paging(sub)
+                found = self._related(e, nav)
+                if found:
+                    out[nav] = self._render(found[0], sub, ctx)
+        return out
+
+
+def _name(entity: Entity) -> str:
+    return f"{entity.set}({_lit(entity.id)})"
+
+
+def _no_paging(q: Query) -> None:
+    if q.count or q.filter is not None or q.orderby or q.skip or q.skiptoken:
+        raise bad_request("$filter, $orderby, $skip, $count apply to collections, not to "
+                          "one entity")
+
+
+def _parse_id(text: str) -> int | str:
+    if text.isdigit() and len(text) <= 16:
+        return int(text)
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return text[1:-1].replace("''", "'")
+    raise bad_request(f"id {text[:40]!r} is neither a number nor a quoted string")
+
+
+def _lit(iot_id: int | str) -> str:
+    return str(iot_id) if isinstance(iot_id, int) else "'" + iot_id.replace("'", "''") + "'"
+
+
+def _absolute(key: str, value: Any, base: str) -> Any:
+    """A Sensor's metadata is a dashboard path (graph.py); clients get the absolute URL."""
+    if key == "metadata" and isinstance(value, str) and value.startswith("/"):
+        return base.rsplit("/sta/", 1)[0] + value
+    return value
+
+
+def _json(value: Any) -> Any:
+    return value.iso() if isinstance(value, Instant) else value
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _sorted(items: list[Entity], orderby: list[Order],
+            navigate: Callable[[Entity, str], Entity | None]) -> list[Entity]:
+    out = sorted(items, key=lambda e: _sortable(e.id))
+    for order in reversed(orderby):  # stable sorts, least significant key first
+        keys = {id(e): _sortable(resolve(e, order.path, navigate)) for e in out}
+        out.sort(key=lambda e: keys[id(e)], reverse=order.descending)
+    return out
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    if value is None or isinstance(value, (dict, list)) or type(value) is object:
+        return (0, 0)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (1, value)
+    return (2, str(value))
+
+
+def _link(link: str, raw: dict[str, str], changes: dict[str, str], drop: str = "") -> str:
+    params = {k: v for k, v in raw.items() if k not in (drop, *changes)}
+    params.update(changes)
+    return link + "?" + urlencode(params, quote_via=quote, safe="$'(),/:@")
