@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from sta_helpers import (
     ENTITY_SETS,
     MIN,
@@ -22,6 +21,7 @@ from sta_helpers import (
     readings,
     sta_fixture,
 )
+
 from opendata.sta.instant import Instant
 
 pytestmark = pytest.mark.integration
