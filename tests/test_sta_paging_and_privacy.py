@@ -196,3 +196,23 @@ def test_store_down_is_503_not_a_traceback(tmp_path: Path) -> None:
 def _iso(ns: int) -> str:
     from opendata.sta.instant import Instant
     return Instant(ns).iso()
+
+
+def test_time_windows_find_readings_far_from_the_anchors(sta: Sta) -> None:
+    """The windowed store reads (observations.py) tile the whole range: readings long before
+    the first reading the service knew of, far in the future and decades in the past are all
+    listed, in both orders, once each."""
+    site, sensor = "city", "bikes"
+    url = f"Datastreams({ds_id(site, sensor)})/Observations?$top=7"
+    sta.get("HistoricalLocations")  # caches the first reading (T0) as the ascending anchor
+    k = key(site, sensor)
+    odd = [Reading(site, sensor, k.quantity, t, 1.0) for t in (
+        T0 - 40 * 365 * 24 * 60 * MIN,  # 1985
+        T0 - 1,  # just before the cached first reading
+        T0 + 75 * 365 * 24 * 60 * MIN,  # 2100
+    )]
+    sta.store.write(odd)
+    expected = sorted([r.time_ns for r in odd] + [T0 + i * MIN for i in range(10)])
+    for order, want in (("", expected), ("&$orderby=phenomenonTime desc", expected[::-1])):
+        got = [int(o["@iot.id"].split("t")[1]) for o in sta.all_pages(url + order)]
+        assert got == want, order

@@ -30,6 +30,7 @@ from opendata.sta.vocab import MEANINGS, OM_MEASUREMENT, unit_of_measurement
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.links import sensor_token
 from stadtpuls.reading import SeriesKey
+from stadtpuls.timebase import NS_PER_S
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Graph:
     entities: dict[str, dict[int, Entity]] = field(default_factory=dict)
     links: dict[tuple[str, int, str], list[int]] = field(default_factory=dict)
     series: dict[int, SeriesKey] = field(default_factory=dict)  # Datastream id -> series
+    interval_ns: dict[int, int] = field(default_factory=dict)  # Datastream id -> interval
     thing_of_datastream: dict[int, int] = field(default_factory=dict)
     foi_of_datastream: dict[int, int] = field(default_factory=dict)
     datastream_of_foi: dict[int, int] = field(default_factory=dict)
@@ -171,6 +173,7 @@ def build_graph(catalogue: Catalogue) -> Graph:
         graph._link("Datastreams", ds, "Sensor", ids["Sensor"])
         graph._link("Datastreams", ds, "ObservedProperty", op_id)
         graph.series[ds] = SeriesKey(site_id, sensor.id, sensor.quantity)
+        graph.interval_ns[ds] = max(1, int(sensor.interval_s * NS_PER_S))
         graph.thing_of_datastream[ds] = thing
         graph.foi_of_datastream[ds] = ids["FeatureOfInterest"]
         graph.datastream_of_foi[ids["FeatureOfInterest"]] = ds

@@ -7,7 +7,15 @@ next page starts strictly after it, so paging neither loses nor repeats an obser
 readings are written at other times, and page n costs what page 1 costs (no offset scan).
 
 Each series is read in batches with `StoreReader.readings` from the cursor on; several
-series are merged by key. What the store cannot filter (anything but time ranges and
+series are merged by key. The store is asked for time windows, not for "the next 1,000 from
+here to the end of time": InfluxDB 1.x opens every shard a query's range touches even with a
+LIMIT (a year of weekly shards: 0.4–0.5 s), so a window starts at about twice the time
+`limit` readings take at the sensor's interval, from the cursor (ascending: the first reading
+when known; descending: now) and doubles while it comes back short. The windows tile the
+range without gaps, so this changes the cost only, never the answer (readings dated in the
+future fall into the first descending window, which reaches to the range's end).
+
+What the store cannot filter (anything but time ranges and
 `Datastream/id eq N`) is evaluated here, and one request reads at most `MAX_SCAN` readings:
 a page that is not full by then ends with a nextLink at the last key read, which is exact
 continuation too.
@@ -31,7 +39,7 @@ from opendata.sta.instant import Instant
 from opendata.sta.query import Order
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.protocol import StoreReader
-from stadtpuls.timebase import MAX_NS, MIN_NS
+from stadtpuls.timebase import MAX_NS, MIN_NS, NS_PER_HOUR
 
 MAX_SCAN = 100_000
 BATCH = 1000
@@ -58,6 +66,15 @@ class Ordering:
         return (time_ns, ds) if self.by_time else (ds, time_ns)
 
 
+@dataclass(frozen=True)
+class Stream:
+    """One Datastream's series and what sizes its first window."""
+
+    key: SeriesKey
+    interval_ns: int
+    first_ns: int | None = None  # its first reading, if known without asking the store
+
+
 @dataclass
 class Page:
     entities: list[Entity]
@@ -78,9 +95,9 @@ def read_one(store: StoreReader, key: SeriesKey, ds: int, time_ns: int) -> Entit
 
 
 def page(
-    store: StoreReader, streams: dict[int, SeriesKey], ordering: Ordering,
+    store: StoreReader, streams: dict[int, Stream], ordering: Ordering,
     start_ns: int, end_ns: int, keep: Callable[[Entity], bool] | None,
-    top: int, skip: int, token: str | None,
+    top: int, skip: int, token: str | None, now_ns: int,
 ) -> Page:
     """One page of `top` observations after `skip` matches (first page) or after `token`."""
     if top == 0:
@@ -92,8 +109,9 @@ def page(
             raise bad_request(f"$skiptoken {token[:40]!r} is not one this service issued; "
                               "follow @iot.nextLink as given")
         skip = 0
-    batch = BATCH if keep is not None else min(BATCH, max(top + skip + 1, 1))
-    merged = _merged(store, streams, ordering, start_ns, end_ns, cursor, batch)
+    # one query answers a page: `top` plus the one that says whether there is a next page
+    batch = BATCH + 1 if keep is not None else min(10 * BATCH, top + skip + 1)
+    merged = _merged(store, streams, ordering, start_ns, end_ns, cursor, batch, now_ns)
     out: list[Entity] = []
     last: tuple[int, int] | None = None
     for scanned, (ds, reading) in enumerate(merged, 1):
@@ -113,19 +131,20 @@ def page(
 
 
 def count(
-    store: StoreReader, streams: dict[int, SeriesKey], start_ns: int, end_ns: int,
-    keep: Callable[[Entity], bool] | None,
+    store: StoreReader, streams: dict[int, Stream], start_ns: int, end_ns: int,
+    keep: Callable[[Entity], bool] | None, now_ns: int,
 ) -> int:
     """How many observations match, whatever the page; a residual filter scans (bounded)."""
     if keep is None:
         total = 0
-        for site in sorted({k.site for k in streams.values()}):
+        keys = [s.key for s in streams.values()]
+        for site in sorted({k.site for k in keys}):
             counts = store.counts(start_ns, end_ns, site)
-            total += sum(counts.get(k, 0) for k in streams.values() if k.site == site)
+            total += sum(counts.get(k, 0) for k in keys if k.site == site)
         return total
     found = 0
     for scanned, (ds, reading) in enumerate(
-            _merged(store, streams, Ordering(), start_ns, end_ns, None, BATCH), 1):
+            _merged(store, streams, Ordering(), start_ns, end_ns, None, BATCH, now_ns), 1):
         if scanned > MAX_SCAN:
             raise bad_request(f"$count with this $filter would read more than {MAX_SCAN} "
                               "observations; narrow it by phenomenonTime")
@@ -142,15 +161,16 @@ def _token_of(last: tuple[int, int] | None) -> str | None:
 
 
 def _merged(
-    store: StoreReader, streams: dict[int, SeriesKey], ordering: Ordering, start_ns: int,
-    end_ns: int, cursor: tuple[int, int] | None, batch: int,
+    store: StoreReader, streams: dict[int, Stream], ordering: Ordering, start_ns: int,
+    end_ns: int, cursor: tuple[int, int] | None, batch: int, now_ns: int,
 ) -> Iterator[tuple[int, Reading]]:
     ids = sorted(streams, reverse=ordering.descending)
     iters = []
     for ds in ids:
         window = _window(ordering, ds, start_ns, end_ns, cursor)
         if window is not None:
-            iters.append(_series(store, ds, streams[ds], *window, ordering.descending, batch))
+            iters.append(_series(store, ds, streams[ds], *window, ordering.descending, batch,
+                                 now_ns))
     if not ordering.by_time:
         return itertools.chain.from_iterable(iters)  # lazily: one series after the other
     return heapq.merge(*iters, key=lambda item: (item[1].time_ns, item[0]),
@@ -178,15 +198,34 @@ def _window(ordering: Ordering, ds: int, start: int, end: int,
     return (start, end) if start < end else None
 
 
-def _series(store: StoreReader, ds: int, key: SeriesKey, start: int, end: int,
-            descending: bool, batch: int) -> Iterator[tuple[int, Reading]]:
+def _series(store: StoreReader, ds: int, stream: Stream, start: int, end: int,
+            descending: bool, batch: int, now_ns: int) -> Iterator[tuple[int, Reading]]:
+    width = max(2 * batch * stream.interval_ns, NS_PER_HOUR)
+    if descending:
+        anchor = min(end, max(start, now_ns))
+    else:
+        anchor = max(start, min(end, stream.first_ns if stream.first_ns is not None else start))
+        if stream.first_ns is None and start == MIN_NS:
+            width = MAX_NS - MIN_NS  # nothing to anchor on: one query over the whole range
     while start < end:
-        rows = store.readings(key, start, end, limit=batch, descending=descending)
+        if descending:
+            top = min(end, anchor)
+            cut = start if top - start <= width else top - width
+            rows = store.readings(stream.key, cut, end, limit=batch, descending=True)
+        else:
+            bottom = max(start, anchor)
+            cut = end if end - bottom <= width else bottom + width
+            rows = store.readings(stream.key, start, cut, limit=batch)
         for row in rows:
             yield ds, row
-        if len(rows) < batch:
-            return
-        if descending:
-            end = rows[-1].time_ns
+        if len(rows) == batch:  # the window holds more: continue inside it
+            if descending:
+                end = rows[-1].time_ns
+            else:
+                start = rows[-1].time_ns + 1
+            continue
+        if descending:  # the window is exhausted: the next one, twice as wide
+            end = anchor = cut
         else:
-            start = rows[-1].time_ns + 1
+            start = anchor = cut
+        width *= 2

@@ -43,6 +43,7 @@ class Query:
     count: bool = False
     orderby: list[Order] = field(default_factory=list)
     select: list[str] | None = None
+    selected: frozenset[str] | None = None  # `select` as a set, for rendering
     expand: dict[str, Query] = field(default_factory=dict)
     filter: Any = None  # odata_query AST node
     filter_text: str | None = None
@@ -73,6 +74,7 @@ def parse_query(args: dict[str, str], entity_set: str, depth: int = 0) -> Query:
         q.select = [s.strip() for s in split_top(args["$select"], ",") if s.strip()]
         if not q.select:
             raise bad_request("$select is empty; name at least one property")
+        q.selected = frozenset(q.select)
     if "$filter" in args:
         q.filter_text = args["$filter"]
         q.filter = parse_filter(args["$filter"])

@@ -33,7 +33,6 @@ from opendata.sta.ids import parse_observation_id
 from opendata.sta.instant import Instant
 from opendata.sta.query import Order, Query, parse_query
 from stadtpuls.catalogue import Catalogue
-from stadtpuls.reading import SeriesKey
 from stadtpuls.store.protocol import StoreReader
 from stadtpuls.timebase import MAX_NS, MIN_NS
 
@@ -77,6 +76,7 @@ class Service:
     store: StoreReader
     catalogue: Catalogue
     clock: Callable[[], float] = time.monotonic
+    wall_ns: Callable[[], int] = time.time_ns
     graph: Graph = field(init=False)
     _first: tuple[float, dict[int, int]] | None = field(init=False, default=None)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
@@ -211,14 +211,16 @@ class Service:
         found = self._related(entity, name)
         return found[0] if found else None
 
-    def _streams(self, coll: _Coll) -> dict[int, SeriesKey]:
+    def _streams(self, coll: _Coll) -> dict[int, obs.Stream]:
         g = self.graph
         if coll.parent is None:
-            return dict(g.series)
-        if coll.parent.set == "Datastreams":
-            return {int(coll.parent.id): g.series[int(coll.parent.id)]}
-        ds = g.datastream_of_foi[int(coll.parent.id)]
-        return {ds: g.series[ds]}
+            ids = list(g.series)
+        elif coll.parent.set == "Datastreams":
+            ids = [int(coll.parent.id)]
+        else:
+            ids = [g.datastream_of_foi[int(coll.parent.id)]]
+        cached = self._first[1] if self._first is not None else {}
+        return {ds: obs.Stream(g.series[ds], g.interval_ns[ds], cached.get(ds)) for ds in ids}
 
     def _historical_by_ds(self) -> dict[int, Entity]:
         return historical_locations(self.graph, self._first_times())
@@ -270,9 +272,10 @@ class Service:
         if bounds.datastreams is not None:
             streams = {d: k for d, k in streams.items() if d in bounds.datastreams}
         keep = (lambda e: self._keeps(q, e)) if bounds.residual else None
+        now = self.wall_ns()
         page = obs.page(self.store, streams, ordering, bounds.start_ns, bounds.end_ns, keep,
-                        q.top, q.skip, q.skiptoken)
-        total = obs.count(self.store, streams, bounds.start_ns, bounds.end_ns, keep) \
+                        q.top, q.skip, q.skiptoken, now)
+        total = obs.count(self.store, streams, bounds.start_ns, bounds.end_ns, keep, now) \
             if q.count else None
         return page.entities, total, page.next_token
 
@@ -285,6 +288,7 @@ class Service:
             return {"@iot.selfLink": f"{ctx.base}/{target.set}({_lit(target.id)})"}
         q = parse_query(args, target.set)
         q.select, q.expand = ["@iot.selfLink"], {}
+        q.selected = frozenset(q.select)
         return self._collection(target, q, ctx, link)
 
     # -- rendering -----------------------------------------------------------------------
@@ -293,9 +297,9 @@ class Service:
         if not spent:
             ctx.spend()
         self_link = f"{ctx.base}/{e.set}({_lit(e.id)})"
-        sel = set(q.select) if q.select is not None else None
+        sel = q.selected
         out: dict[str, Any] = {}
-        if sel is None or sel & {"id", "@iot.id"}:
+        if sel is None or "id" in sel or "@iot.id" in sel:
             out["@iot.id"] = e.id
         if sel is None or "@iot.selfLink" in sel:
             out["@iot.selfLink"] = self_link
