@@ -7,6 +7,7 @@ COPY ingest ./ingest
 COPY dashboard ./dashboard
 COPY simulators ./simulators
 COPY demo ./demo
+COPY opendata ./opendata
 COPY config ./config
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 stadtpuls \
     && mkdir -p /data && chown stadtpuls /data

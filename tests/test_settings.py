@@ -153,7 +153,7 @@ def test_bad_ingest_environment_names_the_variable(
 
 
 _ROOT = Path(__file__).resolve().parents[1]
-_PRODUCT = ("stadtpuls", "ingest", "dashboard", "simulators", "demo", "alerts")
+_PRODUCT = ("stadtpuls", "ingest", "dashboard", "simulators", "demo", "alerts", "opendata")
 _SETTINGS = _ROOT / "stadtpuls" / "settings"
 
 

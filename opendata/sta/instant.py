@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 
 from stadtpuls.timebase import NS_PER_S, from_ns, to_ns
 
