@@ -216,3 +216,12 @@ def test_time_windows_find_readings_far_from_the_anchors(sta: Sta) -> None:
     for order, want in (("", expected), ("&$orderby=phenomenonTime desc", expected[::-1])):
         got = [int(o["@iot.id"].split("t")[1]) for o in sta.all_pages(url + order)]
         assert got == want, order
+
+
+def test_an_id_collision_stops_the_start_naming_both() -> None:
+    """Two entities of one set hashing to one id is refused, not served as one."""
+    from opendata.sta.ids import check_unique
+
+    check_unique("Things", [(1, "a/x"), (2, "b/y"), (1, "a/x")])
+    with pytest.raises(RuntimeError, match=r"'a/x' and 'b/y' both hash to 1; rename"):
+        check_unique("Things", [(1, "a/x"), (1, "b/y")])
