@@ -33,7 +33,9 @@ def sta(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sta]:
 
 
 def test_req_resource_path_service_root(sta: Sta) -> None:
-    """/req/resource-path/resource-path-to-entities: the service root lists the entity sets
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities
+
+    the service root lists the entity sets
     and serverSettings.conformance the classes served (read only: no create-update-delete)."""
     root = sta.get(ROOT)
     assert [(e["name"], e["url"]) for e in root["value"]] == [
@@ -46,7 +48,9 @@ def test_req_resource_path_service_root(sta: Sta) -> None:
 
 
 def test_req_read_entities_entity_sets(sta: Sta) -> None:
-    """/req/resource-path/resource-path-to-entities (entity sets): each of the eight sets
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities
+
+    (entity sets): each of the eight sets
     answers a collection whose entities carry @iot.id and a working @iot.selfLink."""
     sizes = {}
     for name in ENTITY_SETS:
@@ -62,7 +66,9 @@ def test_req_read_entities_entity_sets(sta: Sta) -> None:
 
 
 def test_req_read_entities_navigation(sta: Sta) -> None:
-    """/req/resource-path/resource-path-to-entities (navigation): every navigationLink of
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities
+
+    (navigation): every navigationLink of
     every entity resolves, and the relations are symmetric (Thing → Datastreams → Thing)."""
     for name in ENTITY_SETS:
         for entity in sta.get(f"{name}?$top=5")["value"]:
@@ -94,7 +100,9 @@ def test_req_read_entities_navigation(sta: Sta) -> None:
 
 
 def test_req_read_entities_property_and_value(sta: Sta) -> None:
-    """/req/resource-path/resource-path-to-entities (property, $value): one property as
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities
+
+    (property, $value): one property as
     JSON, its raw value as text; unknown properties are 404."""
     d = ds_id("city", "air_temp")
     assert sta.get(f"Datastreams({d})/unitOfMeasurement") == {"unitOfMeasurement": {
@@ -108,7 +116,9 @@ def test_req_read_entities_property_and_value(sta: Sta) -> None:
 
 
 def test_req_datamodel_entities(sta: Sta) -> None:
-    """/req/datamodel: mandatory properties of each entity type, UCUM units, OM_Measurement,
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel
+
+    mandatory properties of each entity type, UCUM units, OM_Measurement,
     GeoJSON locations, observed areas and features, stable ObservedProperty definitions."""
     for ds in sta.get("Datastreams?$expand=ObservedProperty,Sensor")["value"]:
         assert {"name", "description", "unitOfMeasurement", "observationType",
@@ -132,7 +142,9 @@ def test_req_datamodel_entities(sta: Sta) -> None:
 
 
 def test_req_request_data_top_and_skip(sta: Sta) -> None:
-    """/req/request-data/top and /req/request-data/skip: $top limits, $skip skips, both
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/request-data/top
+
+    and /req/request-data/skip: $top limits, $skip skips, both
     bounded (400 beyond the maximum); nextLink continues with $skip."""
     ids = [t["@iot.id"] for t in sta.get("Things")["value"]]
     assert ids == sorted(ids)
@@ -150,7 +162,9 @@ def test_req_request_data_top_and_skip(sta: Sta) -> None:
 
 
 def test_req_request_data_count(sta: Sta) -> None:
-    """/req/request-data/count: @iot.count is the size of the whole (filtered) collection."""
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/request-data/count
+
+    @iot.count is the size of the whole (filtered) collection."""
     assert sta.get("Things?$count=true&$top=1")["@iot.count"] == 3
     assert "@iot.count" not in sta.get("Things?$count=false")
     assert sta.get("Observations?$count=true&$top=1")["@iot.count"] == 30
@@ -163,7 +177,9 @@ def test_req_request_data_count(sta: Sta) -> None:
 
 
 def test_req_request_data_orderby(sta: Sta) -> None:
-    """/req/request-data/order: asc and desc on properties and property paths; Observations
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/request-data/order
+
+    asc and desc on properties and property paths; Observations
     by phenomenonTime, resultTime or id."""
     names = [t["name"] for t in sta.get("Things?$orderby=name desc")["value"]]
     assert names == sorted(names, reverse=True)
@@ -180,7 +196,9 @@ def test_req_request_data_orderby(sta: Sta) -> None:
 
 
 def test_req_request_data_select(sta: Sta) -> None:
-    """/req/request-data/select: only the named properties (and navigation links) come back."""
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/request-data/select
+
+    only the named properties (and navigation links) come back."""
     for thing in sta.get("Things?$select=name,id")["value"]:
         assert set(thing) == {"@iot.id", "name"}
     one = sta.get("Datastreams?$top=1&$select=unitOfMeasurement,Thing")["value"][0]
@@ -190,7 +208,9 @@ def test_req_request_data_select(sta: Sta) -> None:
 
 
 def test_req_request_data_expand(sta: Sta) -> None:
-    """/req/request-data/expand: single and multiple navigation properties, nested (path and
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/request-data/expand
+
+    single and multiple navigation properties, nested (path and
     option forms), with query options per level; depth bounded."""
     things = sta.get("Things?$expand=Datastreams($select=name;$expand=Observations("
                      "$top=2;$orderby=phenomenonTime desc;$count=true)),Locations")["value"]
@@ -212,7 +232,9 @@ def test_req_request_data_expand(sta: Sta) -> None:
 
 
 def test_req_request_data_filter_time(sta: Sta) -> None:
-    """/req/request-data/filter: phenomenonTime and resultTime against ISO 8601 times (to the
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/request-data/filter
+
+    phenomenonTime and resultTime against ISO 8601 times (to the
     nanosecond, any zone), in the store query."""
     d = ds_id("city", "air_temp")
     url = f"Datastreams({d})/Observations?$filter="
@@ -231,7 +253,9 @@ def test_req_request_data_filter_time(sta: Sta) -> None:
 
 
 def test_req_request_data_filter_result_and_properties(sta: Sta) -> None:
-    """/req/request-data/filter: comparisons on result, on properties/… paths, on related
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/request-data/filter
+
+    comparisons on result, on properties/… paths, on related
     entities, logical and arithmetic operators and functions."""
     d = ds_id("city", "bikes")
     url = f"Datastreams({d})/Observations?$filter="
@@ -250,7 +274,9 @@ def test_req_request_data_filter_result_and_properties(sta: Sta) -> None:
 
 
 def test_req_request_data_filter_errors(sta: Sta) -> None:
-    """/req/request-data/filter: a bad expression is a 400 with one line naming the problem."""
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/request-data/filter
+
+    a bad expression is a 400 with one line naming the problem."""
     for bad, words in (("result gt", "cannot be parsed"), ("substringof('a', name)", "Unknown"),
                        ("result gt 1)", "parsed"), ("x" * 2001, "2001 characters")):
         error = sta.get(f"Observations?$filter={bad}", 400)
@@ -260,7 +286,9 @@ def test_req_request_data_filter_errors(sta: Sta) -> None:
 
 
 def test_req_create_update_delete_is_refused(sta: Sta) -> None:
-    """/req/create-update-delete is not served: every write answers 405 with an Allow header."""
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/create-update-delete
+
+    is not served: every write answers 405 with an Allow header."""
     d = ds_id("city", "air_temp")
     for method in ("post", "put", "patch", "delete"):
         for url in (ROOT, f"{ROOT}/Things", f"{ROOT}/Datastreams({d})",
@@ -273,6 +301,8 @@ def test_req_create_update_delete_is_refused(sta: Sta) -> None:
 
 
 def test_public_sensors_are_the_ones_published(sta: Sta) -> None:
-    """/req/datamodel/thing: one Thing (and Datastream) per public catalogue sensor."""
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel/thing
+
+    one Thing (and Datastream) per public catalogue sensor."""
     things = sta.get("Things")["value"]
     assert {(t["properties"]["site"], t["properties"]["sensor"]) for t in things} == PUBLIC

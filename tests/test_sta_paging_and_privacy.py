@@ -38,19 +38,25 @@ def sta(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sta]:
 
 @pytest.mark.slow
 def test_req_request_data_pagination_100k_observations_no_loss_no_duplicates(sta: Sta) -> None:
-    """/req/request-data/pagination: 100,000 observations of two Datastreams through
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/request-data/pagination
+
+    100,000 observations of two Datastreams through
     @iot.nextLink, each exactly once, with writes to other times between the pages."""
     _page_through(sta, 50_000, "")
 
 
 def test_req_request_data_pagination_in_time_order_descending(sta: Sta) -> None:
-    """/req/request-data/pagination with $orderby=phenomenonTime desc: the merge of two
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/request-data/pagination
+
+    with $orderby=phenomenonTime desc: the merge of two
     Datastreams by time pages through without loss or duplicates (writes in between)."""
     _page_through(sta, 3_000, "&$orderby=phenomenonTime desc", top=250)
 
 
 def _page_through(sta: Sta, per_stream: int, order: str, top: int = 1000) -> None:
-    """/req/request-data/pagination: following @iot.nextLink through 2 x `per_stream`
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/request-data/pagination
+
+    following @iot.nextLink through 2 x `per_stream`
     observations returns each exactly once, while readings are written between pages at
     times already passed (which offset paging would turn into duplicates) and at later times
     outside the filtered range."""
