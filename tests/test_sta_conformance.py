@@ -283,6 +283,8 @@ def test_req_request_data_filter_errors(sta: Sta) -> None:
         assert error["code"] == 400 and error["type"] == "error"
         assert words in error["message"] and "\n" not in error["message"]
     assert "unknown query option" in sta.get("Things?$fliter=x", 400)["message"]
+    many = sta.get("Things?$filter=Datastreams/name eq 'x'", 400)["message"]
+    assert "holds many Datastreams" in many
 
 
 def test_req_create_update_delete_is_refused(sta: Sta) -> None:

@@ -83,17 +83,17 @@ def evaluate(node: Any, entity: Entity, navigate: Navigate) -> Any:
         value = evaluate(node.operand, entity, navigate)
         if isinstance(node.op, ast.Not):
             return value is not True
-        return -value if _number(value) else _MISSING
+        return -value if _number(value) else None
     if isinstance(node, ast.Compare):
         return _compare(node, entity, navigate)
     if isinstance(node, ast.BinOp):
         a, b = evaluate(node.left, entity, navigate), evaluate(node.right, entity, navigate)
         if not (_number(a) and _number(b)):
-            return _MISSING
+            return None
         try:
             return _ARITH[type(node.op)](a, b)
         except ZeroDivisionError:
-            return _MISSING
+            return None
     if isinstance(node, ast.Call):
         return _call(node, entity, navigate)
     if isinstance(node, ast.DateTime):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from odata_query import ast
 from odata_query.exceptions import ODataException, ParsingException
 from odata_query.grammar import ODataLexer, ODataParser
 
@@ -179,7 +178,3 @@ def _expand(text: str, entity_set: str, depth: int) -> dict[str, Query]:
         else:
             out[first] = sub
     return out
-
-
-def is_node(value: Any) -> bool:
-    return isinstance(value, ast._Node)

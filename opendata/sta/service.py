@@ -8,18 +8,26 @@ at most `observations.MAX_SCAN` readings read per request.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from opendata.sta import observations as obs
 from opendata.sta.errors import bad_request, not_found
-from opendata.sta.expression import evaluate, resolve, time_bounds
+from opendata.sta.expression import evaluate, time_bounds
+from opendata.sta.forms import (
+    absolute,
+    dumps,
+    lit,
+    next_link,
+    parse_id,
+    plain_observation,
+    sorted_by,
+    to_json,
+)
 from opendata.sta.graph import (
     ENTITY_SETS,
     NAVIGATION,
@@ -30,8 +38,7 @@ from opendata.sta.graph import (
     historical_locations,
 )
 from opendata.sta.ids import parse_observation_id
-from opendata.sta.instant import Instant
-from opendata.sta.query import Order, Query, parse_query
+from opendata.sta.query import Query, parse_query
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.store.protocol import StoreReader
 from stadtpuls.timebase import MAX_NS, MIN_NS
@@ -109,18 +116,18 @@ class Service:
             nav = NAVIGATION[target.set].get(name)
             if nav is None:
                 return self._property(target, name, id_text, rest, ctx.base)
-            link = f"{ctx.base}/{target.set}({_lit(target.id)})/{name}"
+            link = f"{ctx.base}/{target.set}({lit(target.id)})/{name}"
             if nav.many:
                 target = _Coll(nav.target, target, name)
                 if id_text is not None:
-                    target = self._member(target, _parse_id(id_text))
-                    link = f"{ctx.base}/{target.set}({_lit(target.id)})"
+                    target = self._member(target, parse_id(id_text))
+                    link = f"{ctx.base}/{target.set}({lit(target.id)})"
             else:
                 found = self._related(target, name)
                 if not found:
                     raise not_found(f"{_name(target)} has no {name}")
                 target = found[0]
-                link = f"{ctx.base}/{target.set}({_lit(target.id)})"
+                link = f"{ctx.base}/{target.set}({lit(target.id)})"
         if isinstance(target, _Coll):
             q = parse_query(args, target.set)
             return Answer(self._collection(target, q, ctx, link))
@@ -133,7 +140,7 @@ class Service:
         if name not in NAVIGATION:
             raise not_found(f"no entity set {name!r}; the service has {', '.join(ENTITY_SETS)}")
         coll = _Coll(name)
-        return coll if id_text is None else self._member(coll, _parse_id(id_text))
+        return coll if id_text is None else self._member(coll, parse_id(id_text))
 
     @staticmethod
     def _split(seg: str) -> tuple[str, str | None]:
@@ -147,9 +154,9 @@ class Service:
                   base: str) -> Answer:
         if id_text is not None or (name not in entity.props and name != "id"):
             raise not_found(f"{entity.set} have no property or navigation {name!r}")
-        value = _json(entity.id if name == "id" else _absolute(name, entity.props[name], base))
+        value = to_json(entity.id if name == "id" else absolute(name, entity.props[name], base))
         if rest == ["$value"]:
-            return Answer(value if isinstance(value, str) else _dumps(value), "text/plain")
+            return Answer(value if isinstance(value, str) else dumps(value), "text/plain")
         if rest:
             raise bad_request("only $value may follow a property")
         return Answer({"@iot.id" if name == "id" else name: value})
@@ -206,8 +213,11 @@ class Service:
 
     def _navigate(self, entity: Entity, name: str) -> Entity | None:
         nav = NAVIGATION[entity.set].get(name)
-        if nav is None or nav.many:
+        if nav is None:
             return None
+        if nav.many:
+            raise bad_request(f"$filter and $orderby cannot go through {name}, which holds many "
+                              f"{nav.target}; filter the {nav.target} collection instead")
         found = self._related(entity, name)
         return found[0] if found else None
 
@@ -246,16 +256,16 @@ class Service:
     def _collection(self, coll: _Coll, q: Query, ctx: _Ctx, link: str) -> dict[str, Any]:
         if coll.set == "Observations":
             items, total, token = self._observations(coll, q)
-            nxt = _link(link, q.raw, {"$skiptoken": token}, drop="$skip") if token else None
+            nxt = next_link(link, q.raw, {"$skiptoken": token}, drop="$skip") if token else None
         else:
             if q.skiptoken is not None:
                 raise bad_request("$skiptoken is only used for Observations; use $skip")
             members = [e for e in self._members(coll) if self._keeps(q, e)]
-            members = _sorted(members, q.orderby, self._navigate)
+            members = sorted_by(members, q.orderby, self._navigate)
             total = len(members)
             items = members[q.skip:q.skip + q.top]
             more = q.skip + q.top < total
-            nxt = _link(link, q.raw, {"$skip": str(q.skip + q.top)}) if more else None
+            nxt = next_link(link, q.raw, {"$skip": str(q.skip + q.top)}) if more else None
         out: dict[str, Any] = {}
         if q.count:
             out["@iot.count"] = total
@@ -285,7 +295,7 @@ class Service:
     def _refs(self, target: _Coll | Entity, args: dict[str, str], ctx: _Ctx,
               link: str) -> dict[str, Any]:
         if isinstance(target, Entity):
-            return {"@iot.selfLink": f"{ctx.base}/{target.set}({_lit(target.id)})"}
+            return {"@iot.selfLink": f"{ctx.base}/{target.set}({lit(target.id)})"}
         q = parse_query(args, target.set)
         q.select, q.expand = ["@iot.selfLink"], {}
         q.selected = frozenset(q.select)
@@ -297,8 +307,8 @@ class Service:
         if not spent:
             ctx.spend()
         if e.set == "Observations" and q.selected is None and not q.expand:
-            return _plain_observation(e, ctx.base)
-        self_link = f"{ctx.base}/{e.set}({_lit(e.id)})"
+            return plain_observation(e, ctx.base)
+        self_link = f"{ctx.base}/{e.set}({lit(e.id)})"
         sel = q.selected
         out: dict[str, Any] = {}
         if sel is None or "id" in sel or "@iot.id" in sel:
@@ -307,7 +317,7 @@ class Service:
             out["@iot.selfLink"] = self_link
         for key, value in e.props.items():
             if sel is None or key in sel:
-                out[key] = _json(_absolute(key, value, ctx.base))
+                out[key] = to_json(absolute(key, value, ctx.base))
         for nav, info in NAVIGATION[e.set].items():
             sub = q.expand.get(nav)
             if sub is None:
@@ -329,73 +339,11 @@ class Service:
         return out
 
 
-def _plain_observation(e: Entity, base: str) -> dict[str, Any]:
-    """What `_render` makes of an Observation without $select/$expand, in a third of the time:
-    pages of 1,000 are the bulk of the service's work."""
-    link = f"{base}/Observations('{e.id}')"
-    p = e.props
-    return {"@iot.id": e.id, "@iot.selfLink": link,
-            "phenomenonTime": p["phenomenonTime"].iso(), "resultTime": p["resultTime"].iso(),
-            "result": p["result"], "resultQuality": p["resultQuality"],
-            "Datastream@iot.navigationLink": f"{link}/Datastream",
-            "FeatureOfInterest@iot.navigationLink": f"{link}/FeatureOfInterest"}
-
-
 def _name(entity: Entity) -> str:
-    return f"{entity.set}({_lit(entity.id)})"
+    return f"{entity.set}({lit(entity.id)})"
 
 
 def _no_paging(q: Query) -> None:
     if q.count or q.filter is not None or q.orderby or q.skip or q.skiptoken:
         raise bad_request("$filter, $orderby, $skip, $count apply to collections, not to "
                           "one entity")
-
-
-def _parse_id(text: str) -> int | str:
-    if text.isdigit() and len(text) <= 16:
-        return int(text)
-    if len(text) >= 2 and text[0] == text[-1] == "'":
-        return text[1:-1].replace("''", "'")
-    raise bad_request(f"id {text[:40]!r} is neither a number nor a quoted string")
-
-
-def _lit(iot_id: int | str) -> str:
-    return str(iot_id) if isinstance(iot_id, int) else "'" + iot_id.replace("'", "''") + "'"
-
-
-def _absolute(key: str, value: Any, base: str) -> Any:
-    """A Sensor's metadata is a dashboard path (graph.py); clients get the absolute URL."""
-    if key == "metadata" and isinstance(value, str) and value.startswith("/"):
-        return base.rsplit("/sta/", 1)[0] + value
-    return value
-
-
-def _json(value: Any) -> Any:
-    return value.iso() if isinstance(value, Instant) else value
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _sorted(items: list[Entity], orderby: list[Order],
-            navigate: Callable[[Entity, str], Entity | None]) -> list[Entity]:
-    out = sorted(items, key=lambda e: _sortable(e.id))
-    for order in reversed(orderby):  # stable sorts, least significant key first
-        keys = {id(e): _sortable(resolve(e, order.path, navigate)) for e in out}
-        out.sort(key=lambda e: keys[id(e)], reverse=order.descending)
-    return out
-
-
-def _sortable(value: Any) -> tuple[int, Any]:
-    if value is None or isinstance(value, (dict, list)) or type(value) is object:
-        return (0, 0)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (1, value)
-    return (2, str(value))
-
-
-def _link(link: str, raw: dict[str, str], changes: dict[str, str], drop: str = "") -> str:
-    params = {k: v for k, v in raw.items() if k not in (drop, *changes)}
-    params.update(changes)
-    return link + "?" + urlencode(params, quote_via=quote, safe="$'(),/:@")
