@@ -231,3 +231,29 @@ def test_an_id_collision_stops_the_start_naming_both() -> None:
     check_unique("Things", [(1, "a/x"), (2, "b/y"), (1, "a/x")])
     with pytest.raises(RuntimeError, match=r"'a/x' and 'b/y' both hash to 1; rename"):
         check_unique("Things", [(1, "a/x"), (1, "b/y")])
+
+
+def test_first_readings_are_refreshed_in_the_background(tmp_path: Path) -> None:
+    """HistoricalLocation times come from a cache that a stale request refreshes in the
+    background (it answers with what it has at once) and that back-filled data updates."""
+    import time
+
+    from opendata.sta.first_times import TTL_S, FirstTimes
+    from stadtpuls.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "r.db")
+    store.write(readings("city", "air_temp", 3))
+    now = [0.0]
+    d = ds_id("city", "air_temp")
+    first = FirstTimes(store, {d: key("city", "air_temp")}, clock=lambda: now[0])
+    assert first.peek() == {}
+    assert first.get() == {d: T0}
+    store.write(readings("city", "air_temp", 1, start=T0 - MIN))  # back-filled
+    assert first.get() == {d: T0}  # fresh: not asked again
+    now[0] = TTL_S + 1
+    assert first.get() == {d: T0}  # stale: the old answer now, the new one soon
+    deadline = time.monotonic() + 30
+    while first.peek() != {d: T0 - MIN} and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert first.peek() == {d: T0 - MIN}
+    store.close()

@@ -29,7 +29,9 @@ _log = logging.getLogger(__name__)
 
 def install(server: Flask, store: StoreReader, catalogue: Catalogue) -> None:
     """Serve the SensorThings API of `catalogue`'s public sensors from `store`."""
-    server.config[_SERVICE_KEY] = Service(store, catalogue)
+    service = Service(store, catalogue)
+    service.first_times.start()
+    server.config[_SERVICE_KEY] = service
     methods = ["GET", "HEAD", *_WRITES]
     server.add_url_rule(PREFIX, "sta_root", _handle, methods=methods, defaults={"path": ""})
     server.add_url_rule(f"{PREFIX}/", "sta_root_slash", _handle, methods=methods,

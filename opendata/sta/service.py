@@ -9,7 +9,6 @@ at most `observations.MAX_SCAN` readings read per request.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 from opendata.sta import observations as obs
 from opendata.sta.errors import bad_request, not_found
 from opendata.sta.expression import evaluate, time_bounds
+from opendata.sta.first_times import FirstTimes
 from opendata.sta.forms import (
     absolute,
     dumps,
@@ -49,7 +49,6 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/iot_sensing/1.1/req/request-data",
 ]
 MAX_ENTITIES = 20_000
-FIRST_TIMES_TTL_S = 300.0
 _SEGMENT = re.compile(r"^([A-Za-z]+)(?:\((.*)\))?$")
 
 
@@ -85,11 +84,11 @@ class Service:
     clock: Callable[[], float] = time.monotonic
     wall_ns: Callable[[], int] = time.time_ns
     graph: Graph = field(init=False)
-    _first: tuple[float, dict[int, int]] | None = field(init=False, default=None)
-    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    first_times: FirstTimes = field(init=False)
 
     def __post_init__(self) -> None:
         self.graph = build_graph(self.catalogue)
+        self.first_times = FirstTimes(self.store, self.graph.series, self.clock)
 
     # -- requests -----------------------------------------------------------------------
 
@@ -229,27 +228,14 @@ class Service:
             ids = [int(coll.parent.id)]
         else:
             ids = [g.datastream_of_foi[int(coll.parent.id)]]
-        cached = self._first[1] if self._first is not None else {}
+        cached = self.first_times.peek()
         return {ds: obs.Stream(g.series[ds], g.interval_ns[ds], cached.get(ds)) for ds in ids}
 
     def _historical_by_ds(self) -> dict[int, Entity]:
-        return historical_locations(self.graph, self._first_times())
+        return historical_locations(self.graph, self.first_times.get())
 
     def _historical(self) -> list[Entity]:
         return list(self._historical_by_ds().values())
-
-    def _first_times(self) -> dict[int, int]:
-        """Each Datastream's first reading, cached: the store is asked once per TTL."""
-        with self._lock:
-            now = self.clock()
-            if self._first is None or now - self._first[0] > FIRST_TIMES_TTL_S:
-                first: dict[int, int] = {}
-                for ds, key in self.graph.series.items():
-                    found = self.store.readings(key, MIN_NS, MAX_NS, limit=1)
-                    if found:
-                        first[ds] = found[0].time_ns
-                self._first = (now, first)
-            return self._first[1]
 
     # -- collections ---------------------------------------------------------------------
 
