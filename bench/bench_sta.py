@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import random
-import re
 import statistics
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from typing import Any
 # The checkout, for testkit: it is not installed with the wheel.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_ingest import write_docs  # one home for a section of docs/benchmarks.md
 from werkzeug.serving import make_server
 
 from dashboard.app import create_app
@@ -50,7 +50,6 @@ from stadtpuls.timebase import NS_PER_DAY, NS_PER_MIN
 from stadtpuls.units import Quantity
 from testkit.servers import InfluxServer
 
-ROOT = Path(__file__).resolve().parent.parent
 YEAR_MIN = 525_600
 # A live sensor: the year ends at the current minute.
 START = (time.time_ns() // NS_PER_MIN - YEAR_MIN) * NS_PER_MIN
@@ -144,18 +143,6 @@ def measure(base: str, samples: int, walk: bool) -> list[str]:
     return rows
 
 
-def write_docs(table: str, command: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text(encoding="utf-8")
-    section = f"## SensorThings API\n\nCommand: `{command}` ({os.cpu_count()} cores).\n\n{table}\n"
-    pattern = re.compile(r"^## SensorThings API\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100)
@@ -193,7 +180,9 @@ def main() -> int:
         f"{os.cpu_count()} cores ({datetime.now(UTC):%Y-%m-%d}).")
     print(table)
     if not args.no_write_docs:
-        write_docs(table, ".venv/bin/python bench/bench_sta.py")
+        command = ".venv/bin/python bench/bench_sta.py"
+        write_docs(f"Command: `{command}` ({os.cpu_count()} cores).\n\n{table}",
+                   "SensorThings API")
     return 0
 
 
