@@ -308,3 +308,17 @@ def test_public_sensors_are_the_ones_published(sta: Sta) -> None:
     one Thing (and Datastream) per public catalogue sensor."""
     things = sta.get("Things")["value"]
     assert {(t["properties"]["site"], t["properties"]["sensor"]) for t in things} == PUBLIC
+
+
+def test_req_resource_path_association_links(sta: Sta) -> None:
+    """http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities
+
+    $ref: a collection or an entity as its selfLinks only."""
+    refs = sta.get("Things/$ref?$top=2")
+    assert [set(r) for r in refs["value"]] == [{"@iot.selfLink"}] * 2
+    assert "@iot.nextLink" in refs
+    d = ds_id("city", "air_temp")
+    assert sta.get(f"Datastreams({d})/$ref") == {
+        "@iot.selfLink": f"http://localhost{ROOT}/Datastreams({d})"}
+    thing = sta.get(f"Datastreams({d})/Thing/$ref")["@iot.selfLink"]
+    assert sta.get(thing)["properties"]["sensor"] == "air_temp"
