@@ -205,6 +205,9 @@ def test_req_request_data_select(sta: Sta) -> None:
     assert set(one) == {"unitOfMeasurement", "Thing@iot.navigationLink"}
     obs = sta.get("Observations?$top=2&$select=result,phenomenonTime")["value"]
     assert [set(o) for o in obs] == [{"result", "phenomenonTime"}] * 2
+    everything = ("id,@iot.selfLink,phenomenonTime,resultTime,result,resultQuality,"
+                  "Datastream,FeatureOfInterest")
+    assert sta.get(f"Observations?$top=3&$select={everything}") == sta.get("Observations?$top=3")
 
 
 def test_req_request_data_expand(sta: Sta) -> None:
