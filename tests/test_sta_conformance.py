@@ -207,7 +207,8 @@ def test_req_request_data_select(sta: Sta) -> None:
     assert [set(o) for o in obs] == [{"result", "phenomenonTime"}] * 2
     everything = ("id,@iot.selfLink,phenomenonTime,resultTime,result,resultQuality,"
                   "Datastream,FeatureOfInterest")
-    assert sta.get(f"Observations?$top=3&$select={everything}") == sta.get("Observations?$top=3")
+    assert sta.get(f"Observations?$top=3&$select={everything}")["value"] == \
+        sta.get("Observations?$top=3")["value"]
 
 
 def test_req_request_data_expand(sta: Sta) -> None:
