@@ -27,6 +27,7 @@ from dashboard.kiosk import routes as kiosk_routes
 from dashboard.reports import routes as report_routes
 from dashboard.ui import aria, now_text
 from opendata import routes as opendata_routes
+from opendata.sta import routes as sta_routes
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.settings import OperatorSettings
 from stadtpuls.store.protocol import StoreReader
@@ -70,6 +71,7 @@ def create_app(
     operations.install(app.server, operators or OperatorSettings(),
                        source.settings.screen_heartbeat_s)
     report_routes.install(app.server, source)
+    sta_routes.install(app.server, store, catalogue)  # /sta/v1.1: SensorThings API
     for page in pages.ALL:
         page.register(app)
     app.layout = _frame(source.settings)

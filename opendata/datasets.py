@@ -10,24 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from opendata.sta.vocab import MEANINGS
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.catalogue.models import Sensor, Site
 from stadtpuls.catalogue.publication import Publication
 from stadtpuls.reading import SeriesKey
 from stadtpuls.units import CANONICAL_UNIT, Quantity
 
-# UCUM codes (https://ucum.org) of the canonical units, for machines; the display unit is
-# CANONICAL_UNIT. dB(A) has no UCUM code: the A-weighting is stated in the sensor's text.
-# The same codes as the SensorThings vocabulary (opendata/sta/vocab.py, built in parallel);
-# once both are merged this table should become a view of that one.
-UCUM: dict[Quantity, str] = {
-    Quantity.POWER: "W", Quantity.ENERGY: "W.h", Quantity.TEMPERATURE: "Cel",
-    Quantity.HUMIDITY: "%", Quantity.CO2: "[ppm]", Quantity.PM2_5: "ug/m3",
-    Quantity.PM10: "ug/m3", Quantity.NO2: "ug/m3", Quantity.NOISE: "dB",
-    Quantity.COUNT: "{count}", Quantity.IRRADIANCE: "W/m2", Quantity.WIND_SPEED: "m/s",
-    Quantity.PRESSURE: "hPa", Quantity.VOLTAGE: "V", Quantity.BATTERY: "%",
-    Quantity.RSSI: "dB[mW]", Quantity.SNR: "dB", Quantity.DURATION: "s",
-}
+# UCUM codes (https://ucum.org) of the canonical units, for machines: those of the
+# SensorThings vocabulary, so the files, the catalogue and the Datastreams agree.
+UCUM: dict[Quantity, str] = {quantity: meaning.ucum for quantity, meaning in MEANINGS.items()}
 
 EU_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
 HVD_ENVIRONMENT = "http://data.europa.eu/bna/c_dd313021"  # Earth observation and environment

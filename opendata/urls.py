@@ -14,6 +14,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from opendata.datasets import Dataset
+from opendata.sta.ids import stable_id
 
 LANDING = "/opendata"
 CATALOG = "/opendata/catalog"
@@ -40,15 +41,5 @@ def file_path(dataset: Dataset, label: str) -> str:
 
 
 def sta_datastreams(dataset: Dataset) -> str:
-    """The dataset's Datastream in the SensorThings service, found by its properties.
-
-    A filter rather than `Datastreams(<id>)`: the numeric ids belong to opendata/sta/, and
-    this stays right whatever they are.
-    """
-    expression = (f"properties/site eq '{_odata_text(dataset.site_id)}' and "
-                  f"properties/sensor eq '{_odata_text(dataset.sensor.id)}'")
-    return f"{STA_ROOT}/Datastreams?$filter={quote(expression, safe='')}"
-
-
-def _odata_text(value: str) -> str:
-    return value.replace("'", "''")
+    """The dataset's Datastream in the SensorThings service (its stable numeric id)."""
+    return f"{STA_ROOT}/Datastreams({stable_id('Datastream', dataset.site_id, dataset.sensor.id)})"
