@@ -15,6 +15,7 @@ import pytest
 from dashboard import ids
 from dashboard.app import create_app
 from opendata.datasets import public_datasets
+from opendata.sta.ids import stable_id
 from stadtpuls.catalogue import Catalogue, load_catalogue
 from stadtpuls.store.sqlite import SQLiteStore
 
@@ -72,8 +73,8 @@ def test_the_page_lists_every_public_dataset_and_nothing_else(
     for dataset in public:
         assert dataset.sensor.name.get(lang) in text
         assert f"/opendata/files/{dataset.slug}/" in links
-        assert any(link.startswith("/sta/v1.1/Datastreams?$filter=") and
-                   dataset.sensor.id in link for link in links)
+        datastream = stable_id("Datastream", dataset.site_id, dataset.sensor.id)
+        assert f"/sta/v1.1/Datastreams({datastream})" in links
     assert "https://www.govdata.de/dl-de/by-2-0" in links
     public_ids = {(d.site_id, d.sensor.id) for d in public}
     hidden = [(site, s) for site, s in catalogue.sensors() if (site, s.id) not in public_ids]
