@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         store = open_store(store_cfg)
-        service = IngestService(config, decoder, store)
+        service = IngestService(config, decoder, store, catalogue=catalogue)
     except (StoreError, SpoolError, DeadLetterError) as exc:
         return _fail(str(exc))
     except OSError as exc:

@@ -14,6 +14,8 @@ from typing import Any
 
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.sqlite_threads import ThreadConnections
+from stadtpuls.state.rows import StateRow
+from stadtpuls.store import state_codec
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
 from stadtpuls.store.protocol import Aggregate, WindowSeries
 from stadtpuls.units import Quantity
@@ -30,7 +32,16 @@ CREATE TABLE IF NOT EXISTS readings (
     PRIMARY KEY (site, sensor, quantity, time_ns)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS readings_by_time ON readings (time_ns);
+CREATE TABLE IF NOT EXISTS sensor_state (
+    client TEXT NOT NULL, site TEXT NOT NULL, sensor TEXT NOT NULL, quantity TEXT NOT NULL,
+    at INTEGER NOT NULL, "end" INTEGER NOT NULL, t INTEGER, v REAL, imp INTEGER, unreg INTEGER,
+    cw INTEGER, cn INTEGER, sw INTEGER, sn INTEGER, smin REAL, smax REAL,
+    PRIMARY KEY (client, site, sensor, quantity)
+) WITHOUT ROWID;
 """
+_STATE_COLUMNS = ", ".join(f'"{c}"' for c in state_codec.COLUMNS)
+_STATE_UPSERT = (f"INSERT OR REPLACE INTO sensor_state ({_STATE_COLUMNS}) "
+                 f"VALUES ({', '.join('?' * len(state_codec.COLUMNS))})")
 
 _UPSERT = """
 INSERT INTO readings (site, sensor, quantity, time_ns, value, implausible, unregistered)
@@ -179,6 +190,20 @@ class SQLiteStore:
         return {
             SeriesKey(s, n, Quantity(q)): c for s, n, q, c in self._query(sql, params)
         }
+
+    def write_states(self, rows: Sequence[StateRow]) -> None:
+        conn = self._conn()
+        try:
+            with conn:
+                conn.executemany(_STATE_UPSERT, [state_codec.flat(r) for r in rows])
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} cannot take the sensor state: "
+                                   f"{exc}; check free disk space and permissions") from None
+
+    def read_states(self, since_ns: int) -> list[StateRow]:
+        sql = f"SELECT {_STATE_COLUMNS} FROM sensor_state WHERE at >= ?"  # noqa: S608
+        return [row for values in self._query(sql, [since_ns])
+                if (row := state_codec.from_flat(values)) is not None]
 
     def _query(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         try:
