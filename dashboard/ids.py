@@ -31,6 +31,7 @@ SENSORS_STATUS = "sensors-status"
 SENSORS_SITE = "sensors-site"
 SENSORS_COUNT = "sensors-count"
 SENSORS_ALERT = "sensors-alert"
+SENSORS_REFRESHED = "sensors-refreshed"
 
 # sensor detail
 DETAIL_ID = "detail-id"

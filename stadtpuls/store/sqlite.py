@@ -201,7 +201,7 @@ class SQLiteStore:
                                    f"{exc}; check free disk space and permissions") from None
 
     def read_states(self, since_ns: int) -> list[StateRow]:
-        sql = f"SELECT {_STATE_COLUMNS} FROM sensor_state WHERE at >= ?"  # noqa: S608
+        sql = f"SELECT {_STATE_COLUMNS} FROM sensor_state WHERE at >= ?"
         return [row for values in self._query(sql, [since_ns])
                 if (row := state_codec.from_flat(values)) is not None]
 
