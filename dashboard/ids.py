@@ -50,6 +50,8 @@ MAP_TICK = "map-tick"
 MAP_SITE = "map-site"
 MAP_GRAPH = "map-graph"
 MAP_ALERT = "map-alert"
+MAP_COUNTS = "map-counts"
+MAP_NOTE = "map-note"
 
 # pipeline status
 STATUS_TICK = "status-tick"

@@ -21,13 +21,13 @@ KINDS: list[tuple[str, dict[str, Any]]] = [
                      "plausible": {"min": 0, "max": 1}, "labels": {"kind": "parking"}}),
     ("air_co2", {"quantity": "co2", "unit": "ppm", "interval_s": 60,
                  "plausible": {"min": 300, "max": 5000}}),
-    ("air_no2", {"quantity": "no2", "unit": "µg/m³", "interval_s": 60,
+    ("air_no2", {"quantity": "no2", "unit": "µg/m³", "interval_s": 60, "role": "no2",
                  "plausible": {"min": 0, "max": 1000}}),
-    ("air_pm2_5", {"quantity": "pm2_5", "unit": "µg/m³", "interval_s": 60,
+    ("air_pm2_5", {"quantity": "pm2_5", "unit": "µg/m³", "interval_s": 60, "role": "pm2_5",
                    "plausible": {"min": 0, "max": 1000}}),
     ("street_temperature", {"quantity": "temperature", "unit": "°C", "interval_s": 60,
                             "plausible": {"min": -40, "max": 60}}),
-    ("street_noise", {"quantity": "noise", "unit": "dB", "interval_s": 60,
+    ("street_noise", {"quantity": "noise", "unit": "dB", "interval_s": 60, "role": "noise",
                       "plausible": {"min": 0, "max": 140}}),
 ]
 NAMES = {"parking_bay": ("Parkplatz", "Parking bay"), "air_co2": ("CO₂", "CO₂"),
@@ -96,3 +96,37 @@ def write_city_yaml(path: Path, sensors: int = 10_000, districts: int = DISTRICT
     path.write_text(yaml.safe_dump({"version": 1, "sites": sites}, sort_keys=False,
                                    allow_unicode=True), encoding="utf-8")
     return path
+
+
+# --- readings ----------------------------------------------------------------------------
+
+BASE = {"count": 0.0, "co2": 420.0, "no2": 25.0, "pm2_5": 8.0, "temperature": 12.0,
+        "noise": 55.0}
+
+
+def city_series(catalogue: Any) -> list[tuple[str, str, Any, int]]:
+    """(site, sensor id, quantity, behaviour) per catalogued sensor: 0 normal, 1 silent for
+    the last 30 minutes, 2 stuck (one value), 3 every other reading missing (incomplete)."""
+    out = []
+    for n, (site, sensor) in enumerate(catalogue.sensors()):
+        kind = 1 if n % 53 == 0 else 2 if n % 59 == 0 else 3 if n % 61 == 0 else 0
+        out.append((site, sensor.id, sensor.quantity, kind))
+    return out
+
+
+def city_values(quantity: str, kind: int, n: int, seed: int) -> list[float]:
+    """n values a minute apart: small deterministic variation, constant when stuck."""
+    base = BASE.get(quantity, 10.0)
+    if kind == 2:
+        return [base + 1.0] * n
+    if quantity == "count":
+        return [float((i * 7 + seed) % 3 == 0) for i in range(n)]
+    return [round(base + ((i * 37 + seed * 11) % 100) / 25.0, 2) for i in range(n)]
+
+
+def city_minutes(end_ns: int, minutes: int, kind: int) -> list[int]:
+    """The minutes (ns) a series has readings for, ending just before `end_ns`."""
+    step = 60_000_000_000
+    last = end_ns - end_ns % step - (30 * step if kind == 1 else 0)
+    times = [last - i * step for i in range(minutes)][::-1]
+    return times[::2] if kind == 3 else times

@@ -3,7 +3,7 @@
 The browser's grid asks for rows startRow..endRow with AG Grid's sort and filter models
 (infinite row model); this answers with those rows and the total, so the browser holds one
 page whatever the number of sensors. The states are computed once per refresh bucket and
-shared by every viewer (`sensor_states_shared`).
+shared by every viewer (`status.sensor_states_shared`).
 """
 
 from __future__ import annotations
@@ -12,20 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dashboard.data.cache import bucket_end
-from dashboard.data.source import DataSource
-from dashboard.data.status import SEVERITY, SensorState, sensor_states
+from dashboard.data.status import SEVERITY, SensorState
 
 MAX_PAGE = 500
 """Rows one request may ask for (the grid asks for one block of `PAGE_SIZE`)."""
 RANK = {s: i for i, s in enumerate(SEVERITY)}
-
-
-def sensor_states_shared(source: DataSource) -> list[SensorState]:
-    """Every sensor's state, computed once per live bucket for all viewers and pages."""
-    bucket_s = source.settings.live_bucket_s
-    end = bucket_end(source.now_ns(), bucket_s)
-    return source.reader.memo(("sensor-states", end), lambda: sensor_states(source), bucket_s)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,8 @@ _WINDOW_BUCKET_S = 60.0
 
 Status = Health
 """The dashboard's name for the core's health status (one home: `stadtpuls.health`)."""
-__all__ = ["SEVERITY", "SensorState", "Status", "sensor_states", "status_counts"]
+__all__ = ["SEVERITY", "SensorState", "Status", "sensor_states", "sensor_states_shared",
+           "states_by_site", "status_counts"]
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,21 @@ def sensor_states(
         states.append(SensorState(key.site, key.sensor, key.quantity, None, last, age,
                                   Status.UNREGISTERED, None))
     return states
+
+
+def sensor_states_shared(source: DataSource) -> list[SensorState]:
+    """Every sensor's state (all sites, with completeness), computed once per live bucket
+    for all viewers and pages: the sensors table, the map and the overview share it."""
+    bucket_s = source.settings.live_bucket_s
+    end = bucket_end(source.now_ns(), bucket_s)
+    return source.reader.memo(("sensor-states", end), lambda: sensor_states(source), bucket_s)
+
+
+def states_by_site(states: list[SensorState]) -> dict[str, list[SensorState]]:
+    out: dict[str, list[SensorState]] = {}
+    for state in states:
+        out.setdefault(state.site, []).append(state)
+    return out
 
 
 def status_counts(states: list[SensorState]) -> dict[Status, int]:

@@ -9,9 +9,9 @@ import dash_ag_grid as dag
 from dash import Input, Output, State, dcc, html
 
 from dashboard import i18n, ids, runtime
-from dashboard.data.sensor_table import Labels, order, page_of, select, sensor_states_shared
+from dashboard.data.sensor_table import Labels, order, page_of, select
 from dashboard.data.source import DataSource
-from dashboard.data.status import SEVERITY, SensorState, Status
+from dashboard.data.status import SEVERITY, SensorState, Status, sensor_states_shared
 from dashboard.figures.theme import FONT
 from dashboard.i18n import t
 from dashboard.page import Page
@@ -126,12 +126,14 @@ def _has_device_values(source: DataSource) -> tuple[bool, bool]:
 def _columns(lang: str, device_values: tuple[bool, bool] = (True, True)
              ) -> list[dict[str, Any]]:
     def text_of(field: str) -> dict[str, str]:
-        return {"function": f"params.data.{field}"}
+        # Rows of a page still loading have no data yet.
+        return {"function": f"params.data ? params.data.{field} : ''"}
 
     return [
         {"field": "status_label", "headerName": t("col.status", lang), "minWidth": 150,
          "flex": 1, "filter": False, "cellClassRules": {
-             f"cell-status status-{s.value}": f"params.data.status === '{s.value}'"
+             f"cell-status status-{s.value}":
+                 f"!!params.data && params.data.status === '{s.value}'"
              for s in Status}, "comparator": {"function": "(a, b, na, nb) => "
                                               "na.data.status_rank - nb.data.status_rank"}},
         {"field": "name", "headerName": t("col.name", lang), "cellRenderer": "markdown",
