@@ -90,7 +90,12 @@ def layout(lang: str | None = None, site: str | None = None, status: str | None 
             getRowId="params.data.id",
             defaultColDef={"sortable": True, "resizable": True, "filter": True,
                            "floatingFilter": False, "minWidth": 110, "wrapHeaderText": True,
-                           "autoHeaderHeight": True},
+                           "autoHeaderHeight": True,
+                           # Enter on a focused sensor link follows it (the grid would
+                           # otherwise take the key for its own navigation).
+                           "suppressKeyboardEvent": {"function": "params.event.key === "
+                                                                 "'Enter' && params.event.target"
+                                                                 ".tagName === 'A'"}},
             dashGridOptions={
                 "theme": {"function": _GRID_THEME},
                 "domLayout": "autoHeight",
@@ -236,7 +241,7 @@ def serve_rows(request: dict[str, Any] | None, site: str | None, statuses: list[
     chosen = order(chosen, labels, request.get("sortModel"))
     page_rows = page_of(chosen, request.get("startRow", 0), request.get("endRow", PAGE_SIZE))
     return ({"rowData": rows(source, page_rows, lang), "rowCount": len(chosen)},
-            t("sensors.count", lang, n=len(chosen)))
+            t("sensors.count", lang, n=i18n.fmt_number(len(chosen), lang)))
 
 
 page.clientside(
