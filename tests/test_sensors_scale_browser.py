@@ -9,7 +9,6 @@ state snapshot, as the ingest writes it; the clock is fixed, so statuses are kno
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any as DashComposite  # dash.testing is not annotated
 
 import pytest
