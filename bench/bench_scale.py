@@ -147,6 +147,7 @@ def child(args: argparse.Namespace) -> None:
     now = args.now
     source = DataSource.create(store, catalogue, clock=lambda: now)
     t1 = time.perf_counter()
+    c1 = time.process_time()
     payload: Any
     if args.page == "sensors":
         labels = _labels(source, "de")
@@ -160,11 +161,16 @@ def child(args: argparse.Namespace) -> None:
         payload = [sensor_map(shown, "de").to_plotly_json(),
                    counts_table(source, sensor_states_shared(source), "de")]
     seconds = time.perf_counter() - t1
+    cpu = time.process_time() - c1
     size = len(json.dumps(payload, default=lambda o: o.to_plotly_json()
                           if hasattr(o, "to_plotly_json") else str(o)))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "catalogue_s": t_cat, "warm_s": t_warm, "bytes": size,
-                      "rss_mb": rss}))
+    line = json.dumps({"page": args.page, "raw": args.raw, "seconds": seconds, "cpu_s": cpu,
+                       "catalogue_s": t_cat, "warm_s": t_warm, "bytes": size, "rss_mb": rss,
+                       "load": load()})
+    with (Path(args.catalogue).parent / "children.jsonl").open("a") as f:
+        f.write(line + "\n")
+    print(line)
 
 
 def cold(args: argparse.Namespace, catalogue: Path, influx: InfluxServer, page: str,
@@ -180,6 +186,7 @@ def cold(args: argparse.Namespace, catalogue: Path, influx: InfluxServer, page: 
     seconds = [r["seconds"] for r in runs]
     return {"page": page + (" (raw scan, no snapshot)" if raw else ""), "n": len(runs),
             "p50": statistics.median(seconds), "p95": p95(seconds),
+            "cpu_p95": p95([r["cpu_s"] for r in runs]),
             "catalogue_s": statistics.median(r["catalogue_s"] for r in runs),
             "warm_s": statistics.median(r["warm_s"] for r in runs),
             "kb": runs[0]["bytes"] / 1024, "rss_mb": max(r["rss_mb"] for r in runs),
@@ -190,13 +197,18 @@ def cold(args: argparse.Namespace, catalogue: Path, influx: InfluxServer, page: 
 
 def config_check(catalogue: Path, reps: int) -> dict[str, Any]:
     walls = []
+    cpus = []
     for _ in range(reps):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "stadtpuls.cli", "config", "check",
                         str(catalogue)], check=True, capture_output=True, cwd=ROOT,
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
         walls.append(time.perf_counter() - t0)
-    return {"p50": statistics.median(walls), "max": max(walls), "load": load()}
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return {"p50": statistics.median(walls), "max": max(walls), "cpu_max": max(cpus),
+            "load": load()}
 
 
 # --- ingest: 10,000 series against 41 --------------------------------------------------------

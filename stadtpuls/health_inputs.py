@@ -106,6 +106,9 @@ def gather(
     snap_stats, snap_counts, rest_stuck, rest_full = _from_state(sensors, state)
     stats = {**_stuck_stats(reader, rest_stuck, window_end_ns), **snap_stats}
     counts = _counts(reader, rest_full, window_end_ns, site)
+    # Only devices that report battery / RSSI / SNR are looked up for them (10,000 sensors
+    # would otherwise cost 60,000 look-ups a round).
+    reporting = {(k.site, k.sensor) for k in latest if k.quantity in DEVICE_QUANTITIES}
     out: list[SensorHealth] = []
     for site_id, sensor, limits in sensors:
         key = SeriesKey(site_id, sensor.id, sensor.quantity)
@@ -122,7 +125,9 @@ def gather(
         full = counts.get(limits.completeness_window_s, {})
         n = snap_counts[key] if key in snap_counts else full.get(key, 0)
         complete = completeness(n, limits.completeness_window_s, sensor.interval_s)
-        device = device_values(site_id, sensor, latest)
+        device = (device_values(site_id, sensor, latest)
+                  if (site_id, sensor.id) in reporting or (site_id, sensor.device) in reporting
+                  else {})
         battery = device[Quantity.BATTERY].value if Quantity.BATTERY in device else None
         rssi = device[Quantity.RSSI].value if Quantity.RSSI in device else None
         status = assess(sensor, age_s=age, implausible=bool(last and last.implausible),

@@ -149,11 +149,13 @@ def sensor_states(
 
     states: list[SensorState] = []
     attached: set[SeriesKey] = set()
+    reporting = {(k.site, k.sensor) for k in latest if k.quantity in DEVICE_QUANTITIES}
     for h in healths:
         for owner in (h.sensor.id, h.sensor.device):
-            for q in DEVICE_QUANTITIES:
-                if owner and SeriesKey(h.site, owner, q) in latest:
-                    attached.add(SeriesKey(h.site, owner, q))
+            if owner and (h.site, owner) in reporting:
+                for q in DEVICE_QUANTITIES:
+                    if SeriesKey(h.site, owner, q) in latest:
+                        attached.add(SeriesKey(h.site, owner, q))
         states.append(SensorState(
             h.site, h.sensor.id, h.sensor.quantity, h.sensor, h.last, h.age_s, h.status,
             h.completeness if with_completeness else None, h.battery, h.rssi,
