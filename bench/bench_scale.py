@@ -377,8 +377,10 @@ def main() -> int:
                 print(f"  {results[-1]}", flush=True)
             results.append(cold(args, catalogue_path, influx, "sensors", now, raw=True))
             print(f"  {results[-1]}", flush=True)
-            ratio = None if args.skip_ingest else ingest_ratio(tmp, influx, args.messages)
+            # The browser before the ingest runs: those write other sites (and newer sensor
+            # state rows) into the same database.
             shown = None if args.skip_browser else browser(catalogue, influx, now, 3)
+            ratio = None if args.skip_ingest else ingest_ratio(tmp, influx, args.messages)
         finally:
             influx.stop()
     print(json.dumps({"config_check": check, "fill": filled, "pages": results,
