@@ -207,6 +207,15 @@ TEXT: _T = _pairs(
                 "No map background: positions by coordinates."),
     map__east=("Ost", "East"),
     map__north=("Nord", "North"),
+    map__clustered=("{n} Sensoren an {places} Orten, zu {points} Punkten zusammengefasst "
+                    "(Punktgröße nach Anzahl). Einen Standort wählen oder hineinzoomen für "
+                    "Einzelheiten; die Tabelle zählt jeden Sensor.",
+                    "{n} sensors at {places} places, grouped into {points} points (size by "
+                    "number). Pick a site or zoom in for detail; the table counts every "
+                    "sensor."),
+    map__cluster_place=("{n} Sensoren", "{n} sensors"),
+    map__counts=("Sensoren je Standort und Zustand", "Sensors per site and status"),
+    map__total=("Summe", "Total"),
     # pipeline status
     pipeline__title=("Pipeline", "Pipeline"),
     pipeline__intro=("Was der Ingest-Dienst über sich selbst meldet: Durchsatz, Ablehnungen, "

@@ -31,6 +31,7 @@ SENSORS_STATUS = "sensors-status"
 SENSORS_SITE = "sensors-site"
 SENSORS_COUNT = "sensors-count"
 SENSORS_ALERT = "sensors-alert"
+SENSORS_REFRESHED = "sensors-refreshed"
 
 # sensor detail
 DETAIL_ID = "detail-id"
@@ -49,6 +50,8 @@ MAP_TICK = "map-tick"
 MAP_SITE = "map-site"
 MAP_GRAPH = "map-graph"
 MAP_ALERT = "map-alert"
+MAP_COUNTS = "map-counts"
+MAP_NOTE = "map-note"
 
 # pipeline status
 STATUS_TICK = "status-tick"

@@ -34,6 +34,7 @@ class Page:
         self.options = options
         self._layout: Callable[..., Any] | None = None
         self._callbacks: list[tuple[tuple[Any, ...], dict[str, Any], Callable[..., Any]]] = []
+        self._clientside: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
     def layout(self, fn: F) -> F:
         """Decorator: the page's layout function (called per request, with path and query
@@ -50,6 +51,10 @@ class Page:
 
         return remember
 
+    def clientside(self, script: str, *args: Any, **kwargs: Any) -> None:
+        """A clientside callback (`app.clientside_callback`'s arguments), registered likewise."""
+        self._clientside.append((script, args, kwargs))
+
     def register(self, app: Dash) -> None:
         """Route this page in `app` (built with `use_pages=True, pages_folder=""`)."""
         if self._layout is None:
@@ -57,3 +62,5 @@ class Page:
         _register_page(self.module, layout=self._layout, **self.options)
         for args, kwargs, fn in self._callbacks:
             app.callback(*args, **kwargs)(fn)
+        for script, args, kwargs in self._clientside:
+            app.clientside_callback(script, *args, **kwargs)  # type: ignore[no-untyped-call]

@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = open_store(store_cfg)
         writer, rollups = with_rollups(store, catalogue, rollup_period, rollup_catchup, keep)
-        service = IngestService(config, decoder, writer)
+        service = IngestService(config, decoder, writer, catalogue=catalogue, state_store=store)
     except (StoreError, SpoolError, DeadLetterError) as exc:
         return _fail(str(exc))
     except OSError as exc:

@@ -47,6 +47,7 @@ class IngestConfig:
     max_unacked_age_s: float = 60.0  # /healthz answers 503 when a message waits longer
     deadletter_max_letters: int = DEFAULT_MAX_LETTERS
     deadletter_max_bytes: int = DEFAULT_MAX_BYTES
+    state_interval_s: float = 60.0  # sensor state snapshots (0 = none; stadtpuls.state)
 
     def __post_init__(self) -> None:
         for flag, value in (("--batch-size", self.batch_size), ("--batch-ms", self.batch_ms),

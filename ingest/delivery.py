@@ -67,8 +67,10 @@ class Delivery:
     def __init__(self, store: StoreWriter, spool: Spool, deadletters: DeadLetterStore,
                  metrics: IngestMetrics, health: StoreHealth, *,
                  on_spooled: Callable[[], None] = lambda: None,
-                 durable: DurableHealth | None = None) -> None:
+                 durable: DurableHealth | None = None,
+                 on_stored: Callable[[Sequence[Reading]], None] = lambda _r: None) -> None:
         self.store = store
+        self._on_stored = on_stored
         self.spool = spool
         self.deadletters = deadletters
         self.metrics = metrics
@@ -138,6 +140,7 @@ class Delivery:
                 self.health.up(self.metrics)
                 batch.dead += refused.items()
                 self._count_durable(kept, written=True)
+                self._on_stored(kept)
                 self.durable.ok("spool", self.metrics)  # nothing needs the spool now
                 return True
         return self._to_spool(batch)

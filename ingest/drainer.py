@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 
 from ingest.deadletter import DeadLetterError, DeadLetterStore, letters_for
 from ingest.health import DurableHealth, StoreHealth
@@ -44,7 +45,9 @@ class Drainer:
         *,
         batch_size: int = 5_000,
         durable: DurableHealth | None = None,
+        on_stored: Callable[[Sequence[Reading]], None] = lambda _r: None,
     ) -> None:
+        self._on_stored = on_stored
         self.spool = spool
         self.store = store
         self.deadletters = deadletters
@@ -164,6 +167,7 @@ class Drainer:
         self.spool.delete([rowid for rowid, _ in items])
         self.durable.ok("spool", self.metrics)
         self.metrics.readings_written.inc(len(kept))
+        self._on_stored(kept)
         self.metrics.spool_depth.set(self.spool.depth)
         if self.spool.is_empty():
             log.info("spool drained")

@@ -37,6 +37,10 @@ from ingest.inbound import InboundQueue
 from ingest.metrics import IngestMetrics
 from ingest.mqtt.session import MqttSession
 from ingest.spool import Spool, adopt_orphaned_spools
+from ingest.state_keeper import StateKeeper
+from stadtpuls.catalogue.models import Catalogue
+from stadtpuls.state.tracker import StateTracker
+from stadtpuls.state.windows import catalogue_windows
 from stadtpuls.store import StoreWriter
 from stadtpuls.timebase import NS_PER_S
 
@@ -44,8 +48,17 @@ log = logging.getLogger("stadtpuls.ingest")
 
 
 class IngestService:
-    def __init__(self, config: IngestConfig, decoder: ReadingDecoder, store: StoreWriter) -> None:
+    def __init__(self, config: IngestConfig, decoder: ReadingDecoder, store: StoreWriter, *,
+                 catalogue: Catalogue | None = None,
+                 state_store: StoreWriter | None = None) -> None:
+        """`store` takes the readings; `state_store` (default `store`) the sensor-state
+        snapshots, for when `store` is a wrapper such as the roll-ups' dirty marker."""
         self.config = config
+        windows = catalogue_windows(catalogue) if catalogue is not None else None
+        self.state = StateKeeper(StateTracker(windows) if windows else StateTracker(),
+                                 state_store if state_store is not None else store,
+                                 config.client_id, config.data_dir,
+                                 interval_s=config.state_interval_s)
         self.metrics = IngestMetrics()
         self.spool = Spool(config.spool_path, config.spool_max_readings,
                            config.spool_max_bytes)
@@ -60,12 +73,12 @@ class IngestService:
         self.durable = DurableHealth()
         self.drainer = Drainer(self.spool, store, self.deadletters, self.metrics,
                                self.store_health, batch_size=config.batch_size,
-                               durable=self.durable)
+                               durable=self.durable, on_stored=self.state.stored)
         self.builder = BatchBuilder(decoder, batch_size=config.batch_size,
                                     batch_ms=config.batch_ms)
         self.delivery = Delivery(store, self.spool, self.deadletters, self.metrics,
                                  self.store_health, on_spooled=self.drainer.kick,
-                                 durable=self.durable)
+                                 durable=self.durable, on_stored=self.state.stored)
         self.inbound = InboundQueue(config.max_pending_messages, config.max_pending_bytes,
                                     config.max_block_s, self.metrics.overflows)
         self.session = MqttSession(config, self.inbound, self.metrics)
@@ -103,6 +116,7 @@ class IngestService:
             log.info("health on http://%s:%d/healthz, metrics on /metrics", c.http_host,
                      self.http.port)
         self.drainer.start()
+        self.state.start()
         self._worker_thread.start()
         self.session.start()
 
@@ -117,6 +131,7 @@ class IngestService:
             self._worker_done.wait(self.config.shutdown_timeout_s)
         self.session.close()
         self.drainer.stop()
+        self.state.stop()
         if self.http is not None:
             self.http.stop()
         pending = self.spool.depth

@@ -24,6 +24,7 @@ from stadtpuls.health import (
     stuck_window_s,
 )
 from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.state.rows import SeriesState
 from stadtpuls.store.protocol import Aggregate, WindowSeries
 from stadtpuls.sun import sun_down_during
 from stadtpuls.timebase import NS_PER_S
@@ -90,30 +91,43 @@ def gather(
     window_end_ns: int,
     limits_for: LimitsFor,
     site: str | None = None,
+    state: Mapping[SeriesKey, SeriesState] | None = None,
 ) -> list[SensorHealth]:
     """Health of every catalogued sensor (of one site), catalogue order.
 
     `now_ns` measures ages; windows end at `window_end_ns` (the dashboard rounds it up to
-    its cache bucket so viewers share the query; the evaluator passes `now_ns`).
+    its cache bucket so viewers share the query; the evaluator passes `now_ns`). With
+    `state` (`stadtpuls.state`), a sensor whose snapshot answers its windows takes the stuck
+    and completeness figures from it (windows end at the snapshot's `end_ns`); only the
+    others cost store queries.
     """
+    state = state or {}
     sensors = [(s, sensor, limits_for(s, sensor)) for s, sensor in catalogue.sensors(site)]
-    stats = _stuck_stats(reader, sensors, window_end_ns)
-    counts = _counts(reader, sensors, window_end_ns, site)
+    snap_stats, snap_counts, rest_stuck, rest_full = _from_state(sensors, state)
+    stats = {**_stuck_stats(reader, rest_stuck, window_end_ns), **snap_stats}
+    counts = _counts(reader, rest_full, window_end_ns, site)
+    # Only devices that report battery / RSSI / SNR are looked up for them (10,000 sensors
+    # would otherwise cost 60,000 look-ups a round).
+    reporting = {(k.site, k.sensor) for k in latest if k.quantity in DEVICE_QUANTITIES}
     out: list[SensorHealth] = []
     for site_id, sensor, limits in sensors:
         key = SeriesKey(site_id, sensor.id, sensor.quantity)
         last = latest.get(key)
         age = None if last is None else max(0.0, (now_ns - last.time_ns) / NS_PER_S)
         window_s = stuck_window_s(sensor, limits)
+        snap = state.get(key)
+        end_ns = snap.end_ns if snap is not None and key in snap_stats else window_end_ns
         entry = catalogue.sites[site_id].location
         # Only solar sensors care whether the sun was down (and pvlib is costly to ask).
         dark = sensor.role in SOLAR_ROLES and sun_down_during(
             entry.lat, entry.lon, entry.altitude_m,
-            window_end_ns - int(window_s * NS_PER_S), window_end_ns)
+            end_ns - int(window_s * NS_PER_S), end_ns)
         full = counts.get(limits.completeness_window_s, {})
-        complete = completeness(full.get(key, 0), limits.completeness_window_s,
-                                sensor.interval_s)
-        device = device_values(site_id, sensor, latest)
+        n = snap_counts[key] if key in snap_counts else full.get(key, 0)
+        complete = completeness(n, limits.completeness_window_s, sensor.interval_s)
+        device = (device_values(site_id, sensor, latest)
+                  if (site_id, sensor.id) in reporting or (site_id, sensor.device) in reporting
+                  else {})
         battery = device[Quantity.BATTERY].value if Quantity.BATTERY in device else None
         rssi = device[Quantity.RSSI].value if Quantity.RSSI in device else None
         status = assess(sensor, age_s=age, implausible=bool(last and last.implausible),
@@ -122,6 +136,35 @@ def gather(
         out.append(SensorHealth(site_id, sensor, last, age, stats.get(key), complete,
                                 battery, rssi, dark, limits, status))
     return out
+
+
+def _from_state(
+    sensors: list[tuple[str, Sensor, HealthLimits]], state: Mapping[SeriesKey, SeriesState],
+) -> tuple[dict[SeriesKey, WindowStats], dict[SeriesKey, int],
+           list[tuple[str, Sensor, HealthLimits]], list[tuple[str, Sensor, HealthLimits]]]:
+    """Figures the snapshots answer, and the sensors left for raw queries (stuck, counts)."""
+    stats: dict[SeriesKey, WindowStats] = {}
+    counts: dict[SeriesKey, int] = {}
+    rest_stuck: list[tuple[str, Sensor, HealthLimits]] = []
+    rest_full: list[tuple[str, Sensor, HealthLimits]] = []
+    for entry in sensors:
+        site_id, sensor, limits = entry
+        key = SeriesKey(site_id, sensor.id, sensor.quantity)
+        snap = state.get(key)
+        if stuck_checked(sensor, limits):
+            fig = snap.stuck if snap is not None else None
+            if fig is not None and fig.window_s == stuck_window_s(sensor, limits):
+                if fig.count:
+                    stats[key] = WindowStats(fig.count, fig.min, fig.max)
+            else:
+                rest_stuck.append(entry)
+        if limits.completeness_enabled:
+            fig = snap.completeness if snap is not None else None
+            if fig is not None and fig.window_s == limits.completeness_window_s:
+                counts[key] = fig.count
+            else:
+                rest_full.append(entry)
+    return stats, counts, rest_stuck, rest_full
 
 
 def _stuck_stats(reader: WindowReader, sensors: list[tuple[str, Sensor, HealthLimits]],

@@ -24,8 +24,8 @@ CATALOGUE = Path(__file__).resolve().parents[1] / "config" / "stuehlinger.yaml"
 
 # The outputs of every page's callbacks and of the frame's (one id.property per callback).
 EXPECTED_OUTPUTS = {
-    f"{ids.OVERVIEW_CARDS}.children", f"{ids.SENSORS_GRID}.rowData",
-    f"{ids.SENSORS_GRID}.dashGridOptions", f"{ids.DETAIL_GRAPH}.figure",
+    f"{ids.OVERVIEW_CARDS}.children", f"{ids.SENSORS_GRID}.getRowsResponse",
+    f"{ids.SENSORS_REFRESHED}.data", f"{ids.DETAIL_GRAPH}.figure",
     f"{ids.DETAIL_DOWNLOAD}.data", f"{ids.LANG}.data", f"{ids.CLOCK}.children",
 }
 
@@ -55,11 +55,11 @@ def _post(app: Dash, outputs: list[tuple[str, str]], inputs: list[tuple[str, str
 def _sensor_count(app: Dash) -> str:
     response = _post(
         app,
-        [(ids.SENSORS_GRID, "rowData"), (ids.SENSORS_COUNT, "children"),
+        [(ids.SENSORS_GRID, "getRowsResponse"), (ids.SENSORS_COUNT, "children"),
          (ids.SENSORS_ALERT, "children")],
-        [(ids.SENSORS_TICK, "n_intervals", None), (ids.SENSORS_SITE, "value", None),
-         (ids.SENSORS_STATUS, "value", None)],
-        [(ids.LANG, "data", "en")],
+        [(ids.SENSORS_GRID, "getRowsRequest", {"startRow": 0, "endRow": 50})],
+        [(ids.SENSORS_SITE, "value", None), (ids.SENSORS_STATUS, "value", None),
+         (ids.SENSORS_SEARCH, "value", None), (ids.LANG, "data", "en")],
     )
     count: str = response[ids.SENSORS_COUNT]["children"]
     return count

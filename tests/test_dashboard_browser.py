@@ -110,8 +110,11 @@ def _has(dash_duo: DashComposite, *needles: str, timeout: float = 20) -> None:
 
 
 def _grid_row(dash_duo: DashComposite, name: str) -> str:
-    rows = dash_duo.driver.find_elements(By.CSS_SELECTOR, ".sensor-grid .ag-row")
-    return next((r.text for r in rows if name in r.text), "")
+    # Read in one go: the grid re-renders rows as pages arrive (a row element read one by
+    # one can be gone by the time its text is asked for).
+    rows: list[str] = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('.sensor-grid .ag-row')].map(r => r.innerText);")
+    return next((r for r in rows if name in r), "")
 
 
 # --- the silenced sensor (first: it watches the transition) -------------------------------
@@ -251,10 +254,15 @@ def test_unregistered_and_hostile_ids_have_working_pages(dash_duo: DashComposite
                                                         pipeline: Pipeline) -> None:
     """Links and pages for ids no catalogue knows, one of them built to break things."""
     _start(dash_duo, pipeline, "/sensors", "en")
-    wait(lambda: _grid_row(dash_duo, HOSTILE), 20, "the hostile sensor's row")
-    link = next(a for a in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".sensor-grid a")
-                if a.text == HOSTILE)
-    link.click()
+    # The table holds one page (catalogued sensors first): find it by the server-side search.
+    dash_duo.find_element("#sensors-search").send_keys(HOSTILE)
+    wait(lambda: dash_duo.find_element("#sensors-count").text == "1 sensors"
+         and _grid_row(dash_duo, HOSTILE), 20, "the hostile sensor's row alone")
+    # Click by script on the element found in the same call: the grid may re-render between
+    # a find and a click from here.
+    dash_duo.driver.execute_script(
+        "[...document.querySelectorAll('.sensor-grid a')]"
+        ".find(a => a.innerText === arguments[0]).click();", HOSTILE)
     _settled(dash_duo)
     _has(dash_duo, HOSTILE, "Not in the catalogue", "points")
     assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#_pages_content b")

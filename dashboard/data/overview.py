@@ -18,7 +18,13 @@ from dashboard.data.history import history
 from dashboard.data.performance import performance
 from dashboard.data.periods import periods
 from dashboard.data.source import DataSource
-from dashboard.data.status import SensorState, Status, sensor_states, status_counts
+from dashboard.data.status import (
+    SensorState,
+    Status,
+    sensor_states_shared,
+    states_by_site,
+    status_counts,
+)
 from stadtpuls.catalogue import Role
 from stadtpuls.reading import SeriesKey
 from stadtpuls.store.protocol import Aggregate
@@ -173,8 +179,9 @@ def overview(source: DataSource) -> list[SiteSummary]:
     end = bucket_end(source.now_ns(), bucket)
 
     def compute() -> list[SiteSummary]:
-        states = sensor_states(source, with_completeness=False)
-        return [site_summary(source, site, [s for s in states if s.site == site])
+        # Shared with the sensors table and the map: one derivation per bucket for all.
+        by_site = states_by_site(sensor_states_shared(source))
+        return [site_summary(source, site, by_site.get(site, []))
                 for site in source.catalogue.sites]
 
     return source.reader.memo(("overview", end), compute, bucket)

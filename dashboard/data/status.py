@@ -21,7 +21,8 @@ from stadtpuls.health import SEVERITY, Health
 from stadtpuls.health_inputs import DEVICE_QUANTITIES, gather
 from stadtpuls.pipeline import PIPELINE_SITE
 from stadtpuls.reading import Reading, SeriesKey
-from stadtpuls.store.protocol import Aggregate, WindowSeries
+from stadtpuls.state.rows import SeriesState, merge
+from stadtpuls.store.protocol import Aggregate, SensorStateStore, WindowSeries
 from stadtpuls.timebase import NS_PER_S
 from stadtpuls.units import Quantity
 
@@ -31,11 +32,16 @@ _RECENT_S = 2 * 86_400
 # would keep a dead sensor "ok" until its date.
 FUTURE_SKEW_S = 300
 _ALL_TIME_TTL_S = 300.0
+STATE_MAX_AGE_S = 1_200
+"""Snapshots older than this (two buckets) are not used: the ingest has stopped writing."""
+STATE_OVERLAP_S = 300
+"""Readings dated up to this long before a snapshot may have arrived after it."""
 _WINDOW_BUCKET_S = 60.0
 
 Status = Health
 """The dashboard's name for the core's health status (one home: `stadtpuls.health`)."""
-__all__ = ["SEVERITY", "SensorState", "Status", "sensor_states", "status_counts"]
+__all__ = ["SEVERITY", "SensorState", "Status", "sensor_states", "sensor_states_shared",
+           "states_by_site", "status_counts"]
 
 
 @dataclass(frozen=True)
@@ -58,13 +64,40 @@ class SensorState:
         return SeriesKey(self.site, self.sensor_id, self.quantity)
 
 
-def latest_readings(source: DataSource) -> dict[SeriesKey, Reading]:
-    """Newest reading of every series (all sites), shared by every page in one bucket;
-    readings dated after now (plus the skew the ingest allows) are not current values."""
+def sensor_snapshot(source: DataSource) -> dict[SeriesKey, SeriesState]:
+    """The ingest's merged sensor state (`stadtpuls.state`), shared in one bucket; empty when
+    the store keeps none or the newest is older than `STATE_MAX_AGE_S` (ingest stopped)."""
+    store = source.reader.store
+    if not isinstance(store, SensorStateStore):
+        return {}
     bucket_s = source.settings.live_bucket_s
     end = bucket_end(source.now_ns(), bucket_s)
-    return source.reader.latest(None, end - _RECENT_S * NS_PER_S, ttl_s=bucket_s,
-                                until_ns=end + FUTURE_SKEW_S * NS_PER_S)
+    since = end - STATE_MAX_AGE_S * NS_PER_S
+    return source.reader.memo(("sensor-state", end),
+                              lambda: merge(store.read_states(since)), ttl_s=bucket_s)
+
+
+def latest_readings(source: DataSource) -> dict[SeriesKey, Reading]:
+    """Newest reading of every series (all sites), shared by every page in one bucket;
+    readings dated after now (plus the skew the ingest allows) are not current values.
+
+    With a sensor state snapshot only the minutes since it are read from the store."""
+    bucket_s = source.settings.live_bucket_s
+    end = bucket_end(source.now_ns(), bucket_s)
+    until = end + FUTURE_SKEW_S * NS_PER_S
+    state = sensor_snapshot(source)
+    if not state:
+        return source.reader.latest(None, end - _RECENT_S * NS_PER_S, ttl_s=bucket_s,
+                                    until_ns=until)
+    since = min(s.at_ns for s in state.values()) - STATE_OVERLAP_S * NS_PER_S
+    recent = source.reader.latest(None, since, ttl_s=bucket_s, until_ns=until)
+    out = {k: s.newest for k, s in state.items()
+           if s.newest is not None and s.newest.time_ns < until}
+    for key, reading in recent.items():
+        held = out.get(key)
+        if held is None or reading.time_ns >= held.time_ns:
+            out[key] = reading
+    return out
 
 
 def _all_time_latest(source: DataSource) -> dict[SeriesKey, Reading]:
@@ -111,15 +144,18 @@ def sensor_states(
         latest = {**{k: older[k] for k in missing if k in older}, **latest}
     healths = gather(_Windows(source.reader), source.catalogue, latest, now_ns=now,
                      window_end_ns=bucket_end(now, _WINDOW_BUCKET_S),
-                     limits_for=source.catalogue.alerts.limits_for, site=site)
+                     limits_for=source.catalogue.alerts.limits_for, site=site,
+                     state=sensor_snapshot(source))
 
     states: list[SensorState] = []
     attached: set[SeriesKey] = set()
+    reporting = {(k.site, k.sensor) for k in latest if k.quantity in DEVICE_QUANTITIES}
     for h in healths:
         for owner in (h.sensor.id, h.sensor.device):
-            for q in DEVICE_QUANTITIES:
-                if owner and SeriesKey(h.site, owner, q) in latest:
-                    attached.add(SeriesKey(h.site, owner, q))
+            if owner and (h.site, owner) in reporting:
+                for q in DEVICE_QUANTITIES:
+                    if SeriesKey(h.site, owner, q) in latest:
+                        attached.add(SeriesKey(h.site, owner, q))
         states.append(SensorState(
             h.site, h.sensor.id, h.sensor.quantity, h.sensor, h.last, h.age_s, h.status,
             h.completeness if with_completeness else None, h.battery, h.rssi,
@@ -133,6 +169,21 @@ def sensor_states(
         states.append(SensorState(key.site, key.sensor, key.quantity, None, last, age,
                                   Status.UNREGISTERED, None))
     return states
+
+
+def sensor_states_shared(source: DataSource) -> list[SensorState]:
+    """Every sensor's state (all sites, with completeness), computed once per live bucket
+    for all viewers and pages: the sensors table, the map and the overview share it."""
+    bucket_s = source.settings.live_bucket_s
+    end = bucket_end(source.now_ns(), bucket_s)
+    return source.reader.memo(("sensor-states", end), lambda: sensor_states(source), bucket_s)
+
+
+def states_by_site(states: list[SensorState]) -> dict[str, list[SensorState]]:
+    out: dict[str, list[SensorState]] = {}
+    for state in states:
+        out.setdefault(state.site, []).append(state)
+    return out
 
 
 def status_counts(states: list[SensorState]) -> dict[Status, int]:

@@ -32,6 +32,15 @@ class MapPoint:
     place: str
     label: str
     """Name of the worst sensor here, for the marker's label."""
+    count: int = 0
+    """Sensors this point stands for when it groups several places (0: one place)."""
+
+
+def _size(p: MapPoint) -> float:
+    if p.count:
+        # A group: area grows with the number of sensors, bounded for a city of thousands.
+        return min(14 + 4 * math.log2(p.count), 50)
+    return 14 + min(len(p.lines), 6) * 2
 
 
 def _nice_length(metres: float) -> float:
@@ -69,7 +78,7 @@ def sensor_map(points: list[MapPoint], lang: str, tiles: str | None = None) -> g
             text=[p.label for p in group], textposition="top right",
             textfont={"size": 13, "color": theme.STATUS_COLOUR[status]},
             name=t(f"status.{status.value}", lang),
-            marker={"size": [14 + min(len(p.lines), 6) * 2 for p in group],
+            marker={"size": [_size(p) for p in group],
                     "color": theme.STATUS_COLOUR[status], "symbol": theme.STATUS_SYMBOL[status],
                     "line": {"color": "white", "width": 1.5}, "opacity": 0.92},
             hovertext=[_hover(p) for p in group], hoverinfo="text"))
@@ -104,7 +113,7 @@ def _tile_map(points: list[MapPoint], lang: str, tiles: str) -> go.Figure:
         fig.add_trace(go.Scattermap(
             lat=[p.lat for p in group], lon=[p.lon for p in group], mode="markers",
             name=t(f"status.{status.value}", lang),
-            marker={"size": [14 + min(len(p.lines), 6) * 2 for p in group],
+            marker={"size": [_size(p) for p in group],
                     "color": theme.STATUS_COLOUR[status]},
             hovertext=[_hover(p) for p in group], hoverinfo="text"))
     lat = sum(p.lat for p in points) / len(points)

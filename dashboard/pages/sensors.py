@@ -6,11 +6,12 @@ import re
 from typing import Any
 
 import dash_ag_grid as dag
-from dash import Input, Output, Patch, State, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from dashboard import i18n, ids, runtime
+from dashboard.data.sensor_table import Labels, order, page_of, select
 from dashboard.data.source import DataSource
-from dashboard.data.status import SEVERITY, SensorState, Status, sensor_states
+from dashboard.data.status import SEVERITY, SensorState, Status, sensor_states_shared
 from dashboard.figures.theme import FONT
 from dashboard.i18n import t
 from dashboard.page import Page
@@ -43,6 +44,21 @@ _GRID_THEME = (
 )
 
 
+PAGE_SIZE = 50
+"""Rows per page: the browser holds one page (the grid asks the server for it)."""
+
+# Refetch the visible page on every tick (rows keep their place) and start again from the
+# first page when the pickers or the search change.
+_REFRESH_JS = (
+    "async function(tick, site, status, search) {"
+    " const trigger = (dash_clientside.callback_context.triggered[0] || {}).prop_id || '';"
+    f" const api = await dash_ag_grid.getApiAsync('{ids.SENSORS_GRID}');"
+    f" if (trigger.startsWith('{ids.SENSORS_TICK}')) {{ api.refreshInfiniteCache(); }}"
+    " else { api.purgeInfiniteCache(); }"
+    " return tick || 0; }"
+)
+
+
 @page.layout
 def layout(lang: str | None = None, site: str | None = None, status: str | None = None,
            **_: Any) -> html.Div:
@@ -50,7 +66,7 @@ def layout(lang: str | None = None, site: str | None = None, status: str | None 
     source = runtime.source()
     statuses = [s for s in SEVERITY]
     controls = [
-        html.Label(dcc.Input(id=ids.SENSORS_SEARCH, type="search", debounce=False,
+        html.Label(dcc.Input(id=ids.SENSORS_SEARCH, type="search", debounce=0.3,
                              placeholder=t("sensors.search", lang), className="search"),
                    **aria(label=t("sensors.search", lang))),
         dcc.Dropdown(id=ids.SENSORS_SITE, value=site if site in source.catalogue.sites else None,
@@ -66,18 +82,29 @@ def layout(lang: str | None = None, site: str | None = None, status: str | None 
     return html.Div([
         page_head(t("sensors.title", lang), t("sensors.intro", lang), *controls),
         alert_slot(ids.SENSORS_ALERT),
-        html.P(id=ids.SENSORS_COUNT, className="muted table-count"),
+        html.P(id=ids.SENSORS_COUNT, className="muted table-count", role="status"),
         dag.AgGrid(
             id=ids.SENSORS_GRID,
             columnDefs=_columns(lang, device_values=_has_device_values(source)),
-            rowData=[],
+            rowModelType="infinite",
             getRowId="params.data.id",
             defaultColDef={"sortable": True, "resizable": True, "filter": True,
                            "floatingFilter": False, "minWidth": 110, "wrapHeaderText": True,
-                           "autoHeaderHeight": True},
+                           "autoHeaderHeight": True,
+                           # Enter on a focused sensor link follows it (the grid would
+                           # otherwise take the key for its own navigation).
+                           "suppressKeyboardEvent": {"function": "params.event.key === "
+                                                                 "'Enter' && params.event.target"
+                                                                 ".tagName === 'A'"}},
             dashGridOptions={
                 "theme": {"function": _GRID_THEME},
                 "domLayout": "autoHeight",
+                "pagination": True,
+                "paginationPageSize": PAGE_SIZE,
+                "paginationPageSizeSelector": False,
+                "cacheBlockSize": PAGE_SIZE,
+                "maxBlocksInCache": 4,
+                "infiniteInitialRowCount": PAGE_SIZE,
                 "localeText": {k: t(f"grid.{k}", lang) for k in _GRID_TEXT},
                 "animateRows": False,
                 "suppressCellFocus": True,
@@ -86,6 +113,7 @@ def layout(lang: str | None = None, site: str | None = None, status: str | None 
             className="sensor-grid",
             style={"fontFamily": FONT},
         ),
+        dcc.Store(id=ids.SENSORS_REFRESHED),
         html.P(t("status.help", lang), className="footnote"),
         tick(ids.SENSORS_TICK, source.settings),
     ])
@@ -94,7 +122,7 @@ def layout(lang: str | None = None, site: str | None = None, status: str | None 
 def _has_device_values(source: DataSource) -> tuple[bool, bool]:
     """Whether any sensor reports battery / RSSI: columns nobody fills are left out."""
     try:
-        states = sensor_states(source, with_completeness=False)
+        states = sensor_states_shared(source)
     except StoreError:
         return False, False
     return (any(s.battery is not None for s in states), any(s.rssi is not None for s in states))
@@ -103,12 +131,14 @@ def _has_device_values(source: DataSource) -> tuple[bool, bool]:
 def _columns(lang: str, device_values: tuple[bool, bool] = (True, True)
              ) -> list[dict[str, Any]]:
     def text_of(field: str) -> dict[str, str]:
-        return {"function": f"params.data.{field}"}
+        # Rows of a page still loading have no data yet.
+        return {"function": f"params.data ? params.data.{field} : ''"}
 
     return [
         {"field": "status_label", "headerName": t("col.status", lang), "minWidth": 150,
          "flex": 1, "filter": False, "cellClassRules": {
-             f"cell-status status-{s.value}": f"params.data.status === '{s.value}'"
+             f"cell-status status-{s.value}":
+                 f"!!params.data && params.data.status === '{s.value}'"
              for s in Status}, "comparator": {"function": "(a, b, na, nb) => "
                                               "na.data.status_rank - nb.data.status_rank"}},
         {"field": "name", "headerName": t("col.name", lang), "cellRenderer": "markdown",
@@ -181,31 +211,45 @@ def rows(source: DataSource, states: list[SensorState], lang: str) -> list[dict[
     return out
 
 
+def _labels(source: DataSource, lang: str) -> Labels:
+    return Labels(name=lambda s: sensor_name(s.sensor, s.sensor_id, lang),
+                  site=lambda s: site_name(source, s.site, lang),
+                  quantity=lambda s: t(f"quantity.{s.quantity.value}", lang))
+
+
 @page.callback(
-    Output(ids.SENSORS_GRID, "rowData"),
+    Output(ids.SENSORS_GRID, "getRowsResponse"),
     Output(ids.SENSORS_COUNT, "children"),
     Output(ids.SENSORS_ALERT, "children"),
-    Input(ids.SENSORS_TICK, "n_intervals"),
-    Input(ids.SENSORS_SITE, "value"),
-    Input(ids.SENSORS_STATUS, "value"),
+    Input(ids.SENSORS_GRID, "getRowsRequest"),
+    State(ids.SENSORS_SITE, "value"),
+    State(ids.SENSORS_STATUS, "value"),
+    State(ids.SENSORS_SEARCH, "value"),
     State(ids.LANG, "data"),
 )
 @guarded(2)
-def refresh(_n: int | None, site: str | None, statuses: list[str] | None,
-            lang: str | None) -> tuple[list[dict[str, Any]], str]:
+def serve_rows(request: dict[str, Any] | None, site: str | None, statuses: list[str] | None,
+               search: str | None, lang: str | None) -> tuple[dict[str, Any], str]:
+    """One page of rows and the total, filtered and sorted on the server."""
     lang = i18n.lang_or_default(lang)
     source = runtime.source()
-    states = sensor_states(source)
-    if site:
-        states = [s for s in states if s.site == site]
-    if statuses:
-        states = [s for s in states if s.status.value in statuses]
-    return rows(source, states, lang), t("sensors.count", lang, n=len(states))
+    request = request or {}
+    labels = _labels(source, lang)
+    chosen = select(sensor_states_shared(source), labels, site=site or None,
+                    statuses=statuses or (), search=search or "",
+                    filter_model=request.get("filterModel"))
+    chosen = order(chosen, labels, request.get("sortModel"))
+    page_rows = page_of(chosen, request.get("startRow", 0), request.get("endRow", PAGE_SIZE))
+    return ({"rowData": rows(source, page_rows, lang), "rowCount": len(chosen)},
+            t("sensors.count", lang, n=i18n.fmt_number(len(chosen), lang)))
 
 
-@page.callback(Output(ids.SENSORS_GRID, "dashGridOptions"), Input(ids.SENSORS_SEARCH, "value"),
-          prevent_initial_call=True)
-def search(text: str | None) -> Patch:
-    patch = Patch()
-    patch["quickFilterText"] = text or ""
-    return patch
+page.clientside(
+    _REFRESH_JS,
+    Output(ids.SENSORS_REFRESHED, "data"),
+    Input(ids.SENSORS_TICK, "n_intervals"),
+    Input(ids.SENSORS_SITE, "value"),
+    Input(ids.SENSORS_STATUS, "value"),
+    Input(ids.SENSORS_SEARCH, "value"),
+    prevent_initial_call=True,
+)

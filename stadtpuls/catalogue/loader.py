@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from stadtpuls.catalogue.bulk import BulkProblem, Expander
 from stadtpuls.catalogue.models import Catalogue
 
 Loc = tuple[str | int, ...]
@@ -70,16 +71,57 @@ def load_catalogue(path: str | Path) -> Catalogue:
     if not isinstance(data, dict):
         raise CatalogueError([Problem(file, None, "", "expected a mapping with 'version' and "
                                                       "'sites' at the top level")])
+    # Line numbers are only needed to report problems: the document is composed again
+    # only then.
+    index: list[dict[Loc, int]] = []
+
+    def lines() -> dict[Loc, int]:
+        if not index:
+            index.append(_line_index(yaml.compose(text, Loader=_LOADER)))
+        return index[0]
+
+    expander = Expander(file, Path(path).parent, lines, _bulk_problems)
+    data = expander.expand(data)
+    if expander.problems:
+        found = [Problem(p.file, p.line, p.path, p.message) for p in expander.problems]
+        raise CatalogueError(_dedupe(sorted(found, key=lambda p: (p.file != file, p.file,
+                                                                    p.line or 0))))
     try:
         return Catalogue.model_validate(data)
     except ValidationError as exc:
-        # Line numbers are only needed to report problems: the document is composed again
-        # only then.
-        lines = _line_index(yaml.compose(text, Loader=_LOADER))
         errors = _drop_missing_explained_by_typo(exc.errors())
-        problems = [_problem(file, lines, err) for err in errors]
+        problems = [_problem(file, lines(), err) for err in errors]
         problems.sort(key=lambda p: p.line or 0)
         raise CatalogueError(_dedupe(problems)) from None
+
+
+def _bulk_problems(file: str, line: int | None, prefix: Loc, exc: ValidationError
+                   ) -> list[BulkProblem]:
+    """A template's or a CSV row's validation errors, worded as the loader words them.
+
+    Template problems (prefix `templates.<name>`) find their line in the YAML; CSV rows
+    bring theirs (the row's)."""
+    out = []
+    for err in _drop_missing_explained_by_typo(exc.errors()):
+        loc: Loc = tuple(p for p in err["loc"] if isinstance(p, int | str))
+        # The message helpers know keys by their place in a catalogue: a sensor's.
+        message = _message(err["type"], err, ("sites", "_", "sensors", 0, *loc))
+        where = line
+        if where is None and prefix:
+            index = _lines_of(file)
+            for n in range(len(loc), -1, -1):
+                if (*prefix, *loc[:n]) in index:
+                    where = index[(*prefix, *loc[:n])]
+                    break
+        out.append(BulkProblem(file, where, format_loc((*prefix, *loc)), message))
+    return out
+
+
+def _lines_of(file: str) -> dict[Loc, int]:
+    try:
+        return _line_index(yaml.compose(Path(file).read_text(encoding="utf-8"), Loader=_LOADER))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
 
 
 def format_loc(loc: Loc) -> str:

@@ -22,6 +22,8 @@ from influxdb_client.rest import ApiException
 
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.rollup.planning import answer, answer_energy
+from stadtpuls.state.rows import StateRow
+from stadtpuls.store import state_codec
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
 from stadtpuls.store.influx_rollups import InfluxRollups, where_clause
 from stadtpuls.store.line_protocol import encode_lines, quote_ident
@@ -228,6 +230,25 @@ class InfluxStore(InfluxRollups):
                                    float(row[idx["value"]]), bool(row[idx["implausible"]]),
                                    bool(row[idx["unregistered"]])))
         return out
+    # -- sensor state snapshots (stadtpuls.state) ------------------------------------------
+
+    def write_states(self, rows: Sequence[StateRow]) -> None:
+        for start in range(0, len(rows), self._batch_size):
+            self._write_with_retries(state_codec.lines(rows[start:start + self._batch_size]))
+
+    def read_states(self, since_ns: int) -> list[StateRow]:
+        # Points sit at the start of their UTC day; `at` says when the snapshot was taken.
+        day = since_ns // state_codec.DAY_NS * state_codec.DAY_NS
+        q = (f"SELECT * FROM {quote_ident(state_codec.MEASUREMENT)} "
+             'WHERE time >= $day AND "at" >= $since GROUP BY *')
+        newest: dict[tuple[str, SeriesKey], StateRow] = {}
+        for s in self._series(self._query(q, {"day": day, "since": since_ns})):
+            for row in state_codec.from_influx_series(s):
+                ident = (row.client, row.key)
+                held = newest.get(ident)
+                if held is None or row.at_ns > held.at_ns:
+                    newest[ident] = row
+        return list(newest.values())
 
     def _query(self, q: str, params: dict[str, Any]) -> dict[str, Any]:
         fields = {"db": self.database, "q": q, "epoch": "ns", "params": json.dumps(params)}

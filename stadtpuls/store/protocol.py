@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.rollup.tiers import RollupRow, Tier
+
+if TYPE_CHECKING:
+    from stadtpuls.state.rows import StateRow
 
 
 class Aggregate(StrEnum):
@@ -151,4 +154,18 @@ class RollupStore(Store, Protocol):
 
         Returns how many there were (counted first); `dry_run` only counts.
         """
+        ...
+
+
+@runtime_checkable
+class SensorStateStore(Protocol):
+    """Snapshot rows of sensor state (`stadtpuls.state`): the ingest writes its own, readers
+    get every client's. A store without them makes readers fall back to raw queries."""
+
+    def write_states(self, rows: Sequence[StateRow]) -> None:
+        """Replace this client's rows (same client and series overwrite)."""
+        ...
+
+    def read_states(self, since_ns: int) -> list[StateRow]:
+        """Every client's rows written at or after `since_ns`."""
         ...

@@ -15,6 +15,8 @@ from typing import Any
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.rollup.planning import answer, answer_energy
 from stadtpuls.sqlite_threads import ThreadConnections
+from stadtpuls.state.rows import StateRow
+from stadtpuls.store import state_codec
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
 from stadtpuls.store.protocol import Aggregate, WindowSeries
 from stadtpuls.store.sqlite_rollups import ROLLUP_SCHEMA, SQLiteRollups
@@ -32,7 +34,16 @@ CREATE TABLE IF NOT EXISTS readings (
     PRIMARY KEY (site, sensor, quantity, time_ns)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS readings_by_time ON readings (time_ns);
+CREATE TABLE IF NOT EXISTS sensor_state (
+    client TEXT NOT NULL, site TEXT NOT NULL, sensor TEXT NOT NULL, quantity TEXT NOT NULL,
+    at INTEGER NOT NULL, "end" INTEGER NOT NULL, t INTEGER, v REAL, imp INTEGER, unreg INTEGER,
+    cw INTEGER, cn INTEGER, sw INTEGER, sn INTEGER, smin REAL, smax REAL,
+    PRIMARY KEY (client, site, sensor, quantity)
+) WITHOUT ROWID;
 """
+_STATE_COLUMNS = ", ".join(f'"{c}"' for c in state_codec.COLUMNS)
+_STATE_UPSERT = (f"INSERT OR REPLACE INTO sensor_state ({_STATE_COLUMNS}) "
+                 f"VALUES ({', '.join('?' * len(state_codec.COLUMNS))})")
 
 _UPSERT = """
 INSERT INTO readings (site, sensor, quantity, time_ns, value, implausible, unregistered)
@@ -215,6 +226,19 @@ class SQLiteStore(SQLiteRollups):
                f"ORDER BY time_ns {'DESC' if descending else 'ASC'} LIMIT ?")
         return [Reading(series.site, series.sensor, series.quantity, t, v, bool(i), bool(u))
                 for t, v, i, u in self._query(sql, [*params, limit])]
+    def write_states(self, rows: Sequence[StateRow]) -> None:
+        conn = self._conn()
+        try:
+            with conn:
+                conn.executemany(_STATE_UPSERT, [state_codec.flat(r) for r in rows])
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} cannot take the sensor state: "
+                                   f"{exc}; check free disk space and permissions") from None
+
+    def read_states(self, since_ns: int) -> list[StateRow]:
+        sql = f"SELECT {_STATE_COLUMNS} FROM sensor_state WHERE at >= ?"
+        return [row for values in self._query(sql, [since_ns])
+                if (row := state_codec.from_flat(values)) is not None]
 
     def _query(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         try:

@@ -1,0 +1,86 @@
+"""The state keeper: counts durable readings into a `StateTracker` and publishes snapshots.
+
+`Delivery` and the spool drainer call `stored(readings)` once the store holds them (spooled
+readings are counted when drained, so a snapshot never counts what the store does not yet
+have). Every `interval_s` a thread writes one row per series to the store (when the store
+keeps sensor state) and, every `dump_every` snapshots and at stop, the buckets to
+`state-<client-id>.bin` in the data directory, which the next start loads: a restarted
+ingest goes on counting where it stopped. A crash loses the counts of at most
+`dump_every × interval_s` of readings from the file (they are still in the store; readers
+see them as missing until they leave the window). See docs/architecture.md, "Sensor state".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from stadtpuls.reading import Reading
+from stadtpuls.state.tracker import StateTracker
+from stadtpuls.store import StoreError, StoreWriter
+from stadtpuls.store.protocol import SensorStateStore
+
+log = logging.getLogger("stadtpuls.ingest")
+
+
+def state_file_name(client_id: str) -> str:
+    return f"state-{re.sub(r'[^A-Za-z0-9_.-]', '_', client_id)}.bin"
+
+
+class StateKeeper:
+    def __init__(self, tracker: StateTracker, store: StoreWriter, client_id: str,
+                 data_dir: Path, *, interval_s: float = 60.0, dump_every: int = 5) -> None:
+        self.tracker = tracker
+        self.store = store if isinstance(store, SensorStateStore) else None
+        self.client_id = client_id
+        self.path = data_dir / state_file_name(client_id)
+        self.interval_s = interval_s
+        self.dump_every = dump_every
+        self.snapshots = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="state-keeper", daemon=True)
+        loaded = tracker.load(self.path)
+        if loaded:
+            log.info("sensor state: took over %d series from %s", loaded, self.path)
+
+    def stored(self, readings: Sequence[Reading]) -> None:
+        self.tracker.add(readings)
+
+    def start(self) -> None:
+        if self.interval_s > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Publish a last snapshot and keep the buckets for the next start."""
+        self._stop.set()
+        if self._thread.ident is not None:
+            self._thread.join(30.0)
+        self.publish(dump=True)
+
+    def publish(self, *, dump: bool = False, now_ns: int | None = None) -> None:
+        """Write one snapshot now (and the buckets file if `dump`); never raises."""
+        rows = self.tracker.rows(self.client_id, now_ns or time.time_ns())
+        if self.store is not None and rows:
+            try:
+                self.store.write_states(rows)
+            except StoreError as exc:
+                log.warning("sensor state snapshot not written (%s); next try in %g s",
+                            exc, self.interval_s)
+        self.snapshots += 1
+        if dump or self.snapshots % self.dump_every == 0:
+            try:
+                self.tracker.dump(self.path)
+            except OSError as exc:
+                log.warning("sensor state not saved to %s: %s", self.path, exc)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.publish()
+            except Exception:
+                # A bug here must not take the ingest down: readers fall back to raw queries.
+                log.exception("sensor state snapshot failed")
