@@ -48,6 +48,9 @@ class DashboardSettings:
     car_g_co2_per_km: float = CAR_G_CO2_PER_KM
     kiosk_poll_s: float = 5.0
     """How often a lobby screen asks for its scene (and at every scene change)."""
+    accessibility_contact: str | None = None
+    """E-mail address (or https URL) for reports of barriers, on the accessibility
+    statement (BITV 2.0 asks for one)."""
 
 
 @dataclass

@@ -5,8 +5,16 @@ its entry below.
 """
 
 from dashboard.page import Page
-from dashboard.pages import energy, not_found_404, overview, sensor_detail, sensors, status
+from dashboard.pages import (
+    energy,
+    not_found_404,
+    overview,
+    sensor_detail,
+    sensors,
+    statement,
+    status,
+)
 from dashboard.pages import map as map_page
 
 ALL: tuple[Page, ...] = (overview.page, energy.page, sensors.page, map_page.page,
-                         status.page, sensor_detail.page, not_found_404.page)
+                         status.page, sensor_detail.page, statement.page, not_found_404.page)

@@ -8,12 +8,14 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard import i18n, ids, runtime
 from dashboard.data.status import SEVERITY, SensorState, sensor_states
+from dashboard.figures.described import map_text
 from dashboard.figures.map import MapPoint, sensor_map
 from dashboard.i18n import t
 from dashboard.page import Page
 from dashboard.ui import (
     STATUS_ICON,
     alert_slot,
+    chart_text,
     guarded,
     page_head,
     sensor_name,
@@ -42,6 +44,7 @@ def layout(lang: str | None = None, site: str | None = None, **_: Any) -> html.D
         html.Section([
             dcc.Graph(id=ids.MAP_GRAPH, config=i18n.plotly_config(lang)),
             note,
+            html.Div(id=ids.MAP_TEXT),
         ], className="card"),
         tick(ids.MAP_TICK, source.settings),
     ])
@@ -72,14 +75,17 @@ def points(states: list[SensorState], lang: str) -> list[MapPoint]:
 
 @page.callback(
     Output(ids.MAP_GRAPH, "figure"),
+    Output(ids.MAP_TEXT, "children"),
     Output(ids.MAP_ALERT, "children"),
     Input(ids.MAP_TICK, "n_intervals"),
     Input(ids.MAP_SITE, "value"),
     State(ids.LANG, "data"),
 )
-@guarded(1)
+@guarded(2)
 def refresh(_n: int | None, site: str | None, lang: str | None) -> Any:
     lang = i18n.lang_or_default(lang)
     source = runtime.source()
     states = sensor_states(source, site=site or None, with_completeness=False)
-    return sensor_map(points(states, lang), lang, source.settings.map_tiles)
+    places = points(states, lang)
+    return (sensor_map(places, lang, source.settings.map_tiles),
+            chart_text(map_text(places, lang), lang))

@@ -10,10 +10,11 @@ from dashboard import i18n, ids, runtime
 from dashboard.data.overview import Headline, SiteSummary, overview
 from dashboard.data.source import DataSource
 from dashboard.data.status import Status
+from dashboard.figures.described import trend_text
 from dashboard.figures.overview import trend_figure
 from dashboard.i18n import t
 from dashboard.page import Page
-from dashboard.ui import alert_slot, guarded, kpi, page_head, status_pill, tick
+from dashboard.ui import alert_slot, chart_text, guarded, kpi, page_head, status_pill, tick
 
 page = Page(__name__, path="/", name="Übersicht", title="Stadtpuls – Übersicht",
             order=0, nav_key="nav.overview")
@@ -56,6 +57,7 @@ def site_card(source: DataSource, summary: SiteSummary, lang: str) -> html.Secti
     site = source.catalogue.sites[summary.site_id]
     zone = source.zone(summary.site_id)
     total = sum(summary.counts.values())
+    names = {f"sensor:{s.id}": s.name.get(lang) for s in site.sensors}
     pills = [status_pill(status, lang, count) for status, count in summary.counts.items()
              if count or status is Status.OK]
     links = [dcc.Link(t("overview.to_sensors", lang),
@@ -79,9 +81,9 @@ def site_card(source: DataSource, summary: SiteSummary, lang: str) -> html.Secti
             html.Div(t("overview.last_24h", lang) + (
                 f" · {t(summary.trend.frame.columns[0], lang)}"
                 if summary.trend.kind == "bars" else ""), className="trend-label"),
-            dcc.Graph(figure=trend_figure(summary.trend, zone, lang, {
-                f"sensor:{s.id}": s.name.get(lang) for s in site.sensors}),
+            dcc.Graph(figure=trend_figure(summary.trend, zone, lang, names),
                       config=i18n.plotly_config(lang), className="trend"),
+            *chart_text(trend_text(summary.trend, zone, lang, names), lang),
         ]) if summary.trend is not None else None,
         html.Div([
             html.Span(t("overview.sensors", lang, n=total), className="card-count"),
