@@ -20,6 +20,8 @@ FOOTER = "footer"
 OVERVIEW_TICK = "overview-tick"
 OVERVIEW_CARDS = "overview-cards"
 OVERVIEW_ALERT = "overview-alert"
+OVERVIEW_ANNOUNCE = "overview-announce"
+OVERVIEW_HEALTH = "overview-health"
 
 # energy
 ENERGY_TICK = "energy-tick"

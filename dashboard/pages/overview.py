@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import i18n, ids, runtime
 from dashboard.data.overview import Headline, SiteSummary, overview
@@ -14,7 +14,17 @@ from dashboard.figures.described import trend_text
 from dashboard.figures.overview import trend_figure
 from dashboard.i18n import t
 from dashboard.page import Page
-from dashboard.ui import alert_slot, chart_text, guarded, kpi, page_head, status_pill, tick
+from dashboard.ui import (
+    alert_slot,
+    aria,
+    chart_text,
+    guarded,
+    kpi,
+    page_head,
+    site_name,
+    status_pill,
+    tick,
+)
 
 page = Page(__name__, path="/", name="Übersicht", title="Stadtpuls – Übersicht",
             order=0, nav_key="nav.overview")
@@ -27,6 +37,10 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
     return html.Div([
         page_head(t("overview.title", lang), t("overview.intro", lang)),
         alert_slot(ids.OVERVIEW_ALERT),
+        # Said politely when a site's sensor health changes, not at every refresh.
+        html.Div(id=ids.OVERVIEW_ANNOUNCE, role="status", className="sr-only",
+                 **aria(live="polite")),
+        dcc.Store(id=ids.OVERVIEW_HEALTH),
         html.Div(id=ids.OVERVIEW_CARDS, className="site-grid"),
         tick(ids.OVERVIEW_TICK, source.settings),
     ])
@@ -34,15 +48,33 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
 
 @page.callback(
     Output(ids.OVERVIEW_CARDS, "children"),
+    Output(ids.OVERVIEW_ANNOUNCE, "children"),
+    Output(ids.OVERVIEW_HEALTH, "data"),
     Output(ids.OVERVIEW_ALERT, "children"),
     Input(ids.OVERVIEW_TICK, "n_intervals"),
+    State(ids.OVERVIEW_HEALTH, "data"),
     State(ids.LANG, "data"),
 )
-@guarded(1)
-def refresh(_n: int | None, lang: str | None) -> list[html.Section]:
+@guarded(3)
+def refresh(_n: int | None, before: dict[str, str] | None, lang: str | None) -> Any:
     lang = i18n.lang_or_default(lang)
     source = runtime.source()
-    return [site_card(source, summary, lang) for summary in overview(source)]
+    summaries = overview(source)
+    health = {s.site_id: _health(s, lang) for s in summaries}
+    changed = [text for site, text in health.items()
+               if before is not None and before.get(site) != text]
+    # The first load announces nothing (the page says it all); later only what changed.
+    announce = " · ".join(changed) if changed else no_update
+    return [site_card(source, summary, lang) for summary in summaries], announce, health
+
+
+def _health(summary: SiteSummary, lang: str) -> str:
+    """"Rathaus: 40 OK, 1 stumm": a site's sensor health in words, for the live region."""
+    source = runtime.source()
+    counts = ", ".join(f"{n} {t(f'status.{status.value}', lang)}"
+                       for status, n in summary.counts.items() if n)
+    return t("overview.announce", lang, site=site_name(source, summary.site_id, lang),
+             statuses=counts)
 
 
 def _headline(head: Headline, lang: str) -> html.Div:
