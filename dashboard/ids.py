@@ -22,6 +22,15 @@ OVERVIEW_CARDS = "overview-cards"
 OVERVIEW_ALERT = "overview-alert"
 OVERVIEW_ANNOUNCE = "overview-announce"
 OVERVIEW_HEALTH = "overview-health"
+# per site card (pattern ids {"type": …, "site": site id})
+OVERVIEW_TIME = "overview-time"
+OVERVIEW_KPIS = "overview-kpis"
+OVERVIEW_TREND_LABEL = "overview-trend-label"
+OVERVIEW_TREND = "overview-trend"
+OVERVIEW_TREND_SUMMARY = "overview-trend-summary"
+OVERVIEW_TREND_TABLE = "overview-trend-table"
+OVERVIEW_COUNT = "overview-count"
+OVERVIEW_PILLS = "overview-pills"
 
 # energy
 ENERGY_TICK = "energy-tick"

@@ -39,17 +39,24 @@ def scroll_region(content: Any, label: str, **attributes: Any) -> html.Div:
                     **aria(label=label), **attributes)
 
 
+def chart_table(text: ChartText) -> html.Table | None:
+    """A chart's data: caption, column headers, each row headed by its time or name."""
+    if not (text.columns and text.rows):
+        return None
+    return html.Table([
+        html.Caption(text.caption),
+        html.Thead(html.Tr([html.Th(c, scope="col") for c in text.columns])),
+        html.Tbody([html.Tr([html.Th(row[0], scope="row"),
+                             *[html.Td(v, className="num") for v in row[1:]]])
+                    for row in text.rows]),
+    ], className="table table-compact")
+
+
 def chart_text(text: ChartText, lang: str) -> list[Any]:
     """A chart's summary and its data as a table behind a disclosure (<details>)."""
     out: list[Any] = [html.P(text.summary, className="chart-summary")]
-    if text.columns and text.rows:
-        table = html.Table([
-            html.Caption(text.caption),
-            html.Thead(html.Tr([html.Th(c, scope="col") for c in text.columns])),
-            html.Tbody([html.Tr([html.Th(row[0], scope="row"),
-                                 *[html.Td(v, className="num") for v in row[1:]]])
-                        for row in text.rows]),
-        ], className="table table-compact")
+    table = chart_table(text)
+    if table is not None:
         out.append(html.Details([
             html.Summary(t("chart.data", lang)),
             scroll_region(table, text.caption),

@@ -53,6 +53,12 @@
   }
 
   function onTab(event) {
+    // Enter on a link in a row follows the link; AG Grid would take the key for itself.
+    if (event.key === 'Enter' && document.activeElement &&
+        document.activeElement.matches('.ag-cell a[href]')) {
+      event.stopPropagation();
+      return;
+    }
     if (event.key !== 'Tab' || event.altKey || event.ctrlKey || event.metaKey) { return; }
     var here = document.activeElement;
     var grid = here && here.closest && here.closest('.ag-root-wrapper');
