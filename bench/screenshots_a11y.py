@@ -22,6 +22,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from selenium.common.exceptions import WebDriverException
+
 from bench.screenshots import driver, wait_rendered
 from dashboard.app import create_app
 from stadtpuls.catalogue import load_catalogue
@@ -49,26 +51,37 @@ def shoot(base: str, out: Path, lang: str) -> list[str]:
     try:
         for size, width, scale in SIZES:
             for name, path in PAGES:
-                emulate(browser, width, 900, scale)
-                browser.get(f"{base}{path}?lang={lang}")
-                if path.startswith("/kiosk"):
-                    time.sleep(3)
-                else:
-                    wait_rendered(browser)
-                overflow = browser.execute_script(
-                    "return [document.documentElement.scrollWidth,"
-                    " document.documentElement.clientWidth]")
-                total = int(browser.execute_script(
-                    "return document.documentElement.scrollHeight"))
-                emulate(browser, width, min(max(900, total), 12000), scale)
-                time.sleep(0.5)
-                browser.save_screenshot(str(out / f"{name}-{lang}-{size}.png"))
-                state = "OK" if overflow[0] <= overflow[1] + 1 else "OVERFLOW"
-                lines.append(f"{name:14} {lang} {size:8} width {overflow[1]:4} "
-                             f"scrollWidth {overflow[0]:4} {state}")
+                try:
+                    lines.append(photograph(browser, base, out, name, path, lang, size, width,
+                                            scale))
+                except WebDriverException as exc:  # a busy machine: say so, go on
+                    lines.append(f"{name:14} {lang} {size:8} not photographed: "
+                                 f"{exc.msg or exc}")
     finally:
         browser.quit()
     return lines
+
+
+def photograph(browser: Any, base: str, out: Path, name: str, path: str, lang: str,
+               size: str, width: int, scale: float) -> str:
+    """Load, measure the sideways overflow, photograph the full height; one line."""
+    emulate(browser, width, 900, scale)
+    browser.get(f"{base}{path}?lang={lang}")
+    if path.startswith("/kiosk"):
+        time.sleep(3)
+    else:
+        wait_rendered(browser)
+    overflow = browser.execute_script(
+        "return [document.documentElement.scrollWidth,"
+        " document.documentElement.clientWidth]")
+    total = int(browser.execute_script(
+        "return document.documentElement.scrollHeight"))
+    emulate(browser, width, min(max(900, total), 12000), scale)
+    time.sleep(0.5)
+    browser.save_screenshot(str(out / f"{name}-{lang}-{size}.png"))
+    state = "OK" if overflow[0] <= overflow[1] + 1 else "OVERFLOW"
+    return (f"{name:14} {lang} {size:8} width {overflow[1]:4} "
+            f"scrollWidth {overflow[0]:4} {state}")
 
 
 def main() -> int:
