@@ -107,9 +107,17 @@ return content > 0 && loading === 0 && drawn >= graphs;
 """
 
 
-def settled(driver: Any, timeout: float = 30) -> None:
+def settled(driver: Any, timeout: float = 60) -> None:
     """Until the Dash page has content, no pending callback and every graph drawn."""
-    wait(lambda: driver.execute_script(_SETTLED_JS), timeout, "the page to render")
+    from selenium.common.exceptions import WebDriverException
+
+    def done() -> bool:
+        try:  # a busy browser may not answer a script in time: ask again
+            return bool(driver.execute_script(_SETTLED_JS))
+        except WebDriverException:
+            return False
+
+    wait(done, timeout, "the page to render")
 
 
 def kiosk_shown(driver: Any, timeout: float = 30) -> None:

@@ -31,7 +31,9 @@ from dashboard.pages import ALL as ALL_PAGES
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
+    # dash.testing stops its server threads with SystemExit: its noise, not ours
     pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
     pytest.mark.filterwarnings("ignore:HTTPResponse.getheader:DeprecationWarning"),
     pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofyear is deprecated"),
 ]
