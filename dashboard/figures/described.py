@@ -28,7 +28,7 @@ from dashboard.i18n import t
 from stadtpuls.catalogue import Site
 from stadtpuls.pipeline import PipelineFigure
 
-MAX_ROWS = 400
+MAX_ROWS = 200
 
 
 @dataclass(frozen=True)
