@@ -30,7 +30,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofyear is deprecated"),
 ]
 
-SETTINGS = DashboardSettings(refresh_s=10.0)
+SETTINGS = DashboardSettings(refresh_s=300.0)  # no refresh in the way of a key path
 LIVE = DashboardSettings(refresh_s=2.0, live_bucket_s=1.0)  # for the refresh test
 MAX_TABS = 120  # far more than any page has before the element a test looks for
 RANGES = ["1h", "24h", "7d", "30d", "1y", "custom"]
