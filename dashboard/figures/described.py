@@ -46,11 +46,13 @@ def _clock(ts: pd.Timestamp, zone: ZoneInfo, lang: str, date: bool = False) -> s
     return i18n.fmt_time(int(ts.value), zone, lang, date=date)
 
 
-def _bounded(rows: list[list[str]], lang: str) -> tuple[list[list[str]], str | None]:
-    if len(rows) <= MAX_ROWS:
-        return rows, None
-    return rows[-MAX_ROWS:], t("chart.newest_rows", lang, shown=i18n.fmt_number(MAX_ROWS, lang),
-                               total=i18n.fmt_number(len(rows), lang))
+def _newest(frame: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, str | None]:
+    """At most MAX_ROWS rows, the newest (cut before formatting: a year has thousands)."""
+    if len(frame) <= MAX_ROWS:
+        return frame, None
+    return frame.tail(MAX_ROWS), t("chart.newest_rows", lang,
+                                   shown=i18n.fmt_number(MAX_ROWS, lang),
+                                   total=i18n.fmt_number(len(frame), lang))
 
 
 def _hourly(frame: pd.DataFrame) -> pd.DataFrame:
@@ -104,8 +106,8 @@ def trend_text(trend: Trend, zone: ZoneInfo, lang: str, label: dict[str, str]) -
                            time=_clock(peak[1], zone, lang)))
     unit = f" [{trend.unit}]" if trend.unit else ""
     hourly = _hourly(frame) if trend.kind != "bars" else frame
-    rows, note = _bounded(_table(hourly, zone, lang, [
-        (lambda v: i18n.fmt_value(v, trend.unit, lang))] * len(names)), lang)
+    shown, note = _newest(hourly, lang)
+    rows = _table(shown, zone, lang, [lambda v: i18n.fmt_value(v, trend.unit, lang)] * len(names))
     caption = t("overview.last_24h", lang) + (
         " · " + t("chart.hourly_means", lang) if hourly is not frame else "")
     return ChartText(t("chart.last_24h", lang) + " " + " · ".join(parts), caption,
@@ -141,9 +143,8 @@ def power_text(perf: Performance, site: Site, zone: ZoneInfo, lang: str) -> Char
                            now=i18n.fmt_power(_last(frame["consumption"]), lang),
                            peak=i18n.fmt_power(used[0], lang),
                            time=_clock(used[1], zone, lang)))
-    rows, note = _bounded(_table(_hourly(table), zone, lang,
-                                 [lambda v: i18n.fmt_power(v, lang)] * len(table.columns)),
-                          lang)
+    shown, note = _newest(_hourly(table), lang)
+    rows = _table(shown, zone, lang, [lambda v: i18n.fmt_power(v, lang)] * len(table.columns))
     return ChartText(" ".join(parts) or t("detail.no_data", lang), caption,
                      [t("chart.time", lang), *table.columns], rows, note)
 
@@ -208,8 +209,8 @@ def history_text(hist: History, name: str, unit: str, zone: ZoneInfo, lang: str)
                 max=i18n.fmt_value(float(frame["max"].iloc[high]), unit, lang),
                 max_time=i18n.fmt_time(int(times[high].value), zone, lang))
     table = frame.set_index("time")[["mean", "min", "max"]]
-    rows, note = _bounded(_table(table, zone, lang,
-                                 [lambda v: i18n.fmt_value(v, unit, lang)] * 3), lang)
+    shown, note = _newest(table, lang)
+    rows = _table(shown, zone, lang, [lambda v: i18n.fmt_value(v, unit, lang)] * 3)
     return ChartText(summary, caption, columns, rows, note)
 
 
@@ -231,8 +232,8 @@ def rates_text(frame: pd.DataFrame, zone: ZoneInfo, lang: str) -> ChartText:
     summary = t("chart.rates", lang, **{
         key: i18n.fmt_number(None if pd.isna(last[m]) else float(last[m]), lang, 1)
         for (m, _), key in zip(_RATES, ("messages", "readings", "rejected"), strict=True)})
-    rows, note = _bounded(_table(wide, zone, lang,
-                                 [lambda v: i18n.fmt_number(v, lang, 1)] * len(_RATES)), lang)
+    shown, note = _newest(wide, lang)
+    rows = _table(shown, zone, lang, [lambda v: i18n.fmt_number(v, lang, 1)] * len(_RATES))
     return ChartText(summary, caption, columns, rows, note)
 
 
