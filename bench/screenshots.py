@@ -30,12 +30,8 @@ from werkzeug.serving import make_server
 
 from dashboard.app import create_app
 from stadtpuls.catalogue import load_catalogue
-from stadtpuls.pipeline import PIPELINE_SITE
-from stadtpuls.reading import Reading
 from stadtpuls.store.sqlite import SQLiteStore
-from stadtpuls.timebase import to_ns
-from stadtpuls.units import Quantity
-from testkit.devdata import simulate_into
+from testkit.devdata import showcase
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -48,44 +44,10 @@ PAGES = [("overview", "/"), ("energy", "/energy"), ("sensors", "/sensors"),
 PHONE_PAGES = [("overview", "/"), ("energy", "/energy")]
 
 
-def pipeline_readings(start: datetime, end: datetime, client: str = "ingest-1") -> list[Reading]:
-    """Counters as the ingest writes them every 10 s (about 1 message/s, 2 readings each)."""
-    out: list[Reading] = []
-    t = to_ns(start)
-    step = 10 * 10**9
-    accepted = written = rejected = 0.0
-    while t < to_ns(end):
-        accepted += 10
-        written += 19
-        rejected += 0.05
-        for metric, value in (("messages_accepted", accepted), ("readings_written", written),
-                              ("messages_rejected", int(rejected)),
-                              ("readings_unregistered", int(rejected * 4)),
-                              ("readings_implausible", 3), ("spool_depth", 0),
-                              ("broker_connected", 1), ("store_ok", 1)):
-            out.append(Reading(PIPELINE_SITE, f"{client}/{metric}", Quantity.COUNT, t, value))
-        out.append(Reading(PIPELINE_SITE, f"{client}/newest_reading_age", Quantity.DURATION, t,
-                           1.4))
-        t += step
-    return out
-
-
 def last_early_afternoon() -> datetime:
     local = datetime.now(ZoneInfo("Europe/Berlin"))
     at = local.replace(hour=13, minute=30, second=0, microsecond=0)
     return at if at <= local else at - timedelta(days=1)
-
-
-def fill(store: SQLiteStore, days: int, now: datetime) -> None:
-    catalogue = load_catalogue(ROOT / "config" / "stuehlinger.yaml")
-    silent_from = (now - timedelta(minutes=40)).isoformat()
-    implausible_at = (now - timedelta(minutes=6)).isoformat()
-    simulate_into(store, catalogue, now - timedelta(days=days), now,
-                  faults=f"silent:weather_wind_speed@{silent_from},"
-                         f"implausible:room_sitzungssaal_co2@{implausible_at}")
-    store.write(pipeline_readings(now - timedelta(hours=2), now))
-    store.write([Reading("freiburg", "lora-test-7f3a", Quantity.TEMPERATURE,
-                         to_ns(now - timedelta(minutes=4)), 18.4, unregistered=True)])
 
 
 # Chromium's log shows a logged object only as "Object"; keep readable copies as well.
@@ -190,7 +152,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLiteStore(Path(tmp) / "screens.db")
         started = time.monotonic()
-        fill(store, args.days, now)
+        showcase(store, load_catalogue(ROOT / "config" / "stuehlinger.yaml"), args.days, now)
         print(f"filled {args.days} days in {time.monotonic() - started:.1f} s", file=sys.stderr)
         catalogue = load_catalogue(ROOT / "config" / "stuehlinger.yaml")
         # The clock stands still at the end of the simulated data, so every sensor that

@@ -22,11 +22,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.screenshots import driver, fill, last_early_afternoon
+from bench.screenshots import driver, last_early_afternoon
 from dashboard.app import create_app
 from stadtpuls.catalogue import Catalogue, load_catalogue
 from stadtpuls.catalogue.display import SCENE_TYPES
 from stadtpuls.store.sqlite import SQLiteStore
+from testkit.devdata import showcase
 from testkit.kiosk import Served, wait_until, with_screen
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +77,8 @@ def main() -> int:
     saved: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLiteStore(Path(tmp) / "kiosk.db")
-        fill(store, args.days, datetime.fromtimestamp(now.timestamp(), UTC))
+        showcase(store, load_catalogue(ROOT / "config" / "stuehlinger.yaml"), args.days,
+                 datetime.fromtimestamp(now.timestamp(), UTC))
         live = Served(create_app(store, catalogue, clock=lambda: now.timestamp() + 20).server)
         late = Served(create_app(store, catalogue,
                                  clock=lambda: now.timestamp() + 20 * 60).server)

@@ -10,6 +10,7 @@ the page in place. `?lang=en` in any URL sets it too (handy for kiosk screens).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,12 +19,15 @@ from urllib.parse import parse_qs
 
 import dash
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from flask import has_app_context
 
 from dashboard import i18n, ids, operations, pages, runtime
 from dashboard.data.cache import TTLCache
 from dashboard.data.source import DashboardSettings, DataSource
 from dashboard.i18n import t
 from dashboard.kiosk import routes as kiosk_routes
+from dashboard.language import COOKIE, COOKIE_MAX_AGE_S, default_language, request_language
+from dashboard.pages import statement
 from dashboard.reports import routes as report_routes
 from dashboard.ui import aria, now_text
 from opendata import routes as opendata_routes
@@ -50,7 +54,7 @@ def create_app(
     # module's file, which a namespace or editable install of the package may not have.
     # `pages_folder=""`: Dash does not import page files itself; `pages.ALL` are registered
     # below, on this app.
-    app = Dash(
+    app = _App(
         __name__,
         use_pages=True,
         pages_folder="",
@@ -74,35 +78,74 @@ def create_app(
     sta_routes.install(app.server, store, catalogue)  # /sta/v1.1: SensorThings API
     for page in pages.ALL:
         page.register(app)
-    app.layout = _frame(source.settings)
+    # A function: each visitor's first language comes from their request (dashboard.language).
+    app.layout = _frame
     _frame_callbacks(app)
     return app
 
 
-def _frame(settings: DashboardSettings) -> html.Div:
-    lang = settings.default_language
+class _App(Dash):
+    """Dash with `<html lang>` and the page's title in the visitor's language in the server's
+    HTML (Dash's own index has neither; a script set `lang` only later)."""
+
+    def interpolate_index(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        lang = request_language(default_language())
+        # Dash has already called the page's title (dashboard.language.page_title) for this
+        # request's path for its og:title meta tag; the <title> gets the same text.
+        found = _OG_TITLE.search(str(kwargs.get("metas", "")))
+        if found:
+            kwargs["title"] = found.group(1)
+        index: str = super().interpolate_index(**kwargs)  # type: ignore[no-untyped-call]
+        return index.replace("<html>", f'<html lang="{lang}">', 1)
+
+
+_OG_TITLE = re.compile(r'<meta property="og:title" content="([^"]*)"')
+
+
+def _frame() -> html.Div:
+    settings = runtime.source().settings if has_app_context() else DashboardSettings()
+    lang = request_language(settings.default_language)
     return html.Div([
+        html.A(t("app.skip", lang), href="#main", id=ids.SKIP_LINK, className="skip-link"),
         dcc.Location(id=ids.URL),
         dcc.Store(id=ids.LANG, storage_type="local", data=lang),
         html.Header([
             dcc.Link([html.Span(className="brand-mark", **aria(hidden="true")),
                       html.Span("Stadtpuls", className="brand-name")],
-                     href="/", className="brand"),
-            html.Nav(id=ids.NAV, className="nav", **aria(label="Navigation")),
+                     href="/", className="brand", id=ids.BRAND),
+            html.Nav(id=ids.NAV, className="nav", **aria(label=t("app.navigation", lang))),
             html.Div([
                 html.Span(id=ids.CLOCK, className="clock"),
                 html.Div([
-                    html.Button("DE", id=ids.LANG_DE, n_clicks=0, className="lang-button",
-                                title="Deutsch"),
-                    html.Button("EN", id=ids.LANG_EN, n_clicks=0, className="lang-button",
-                                title="English"),
-                ], className="lang-switch", role="group"),
+                    _lang_button(ids.LANG_DE, "DE", "Deutsch", "de", lang),
+                    _lang_button(ids.LANG_EN, "EN", "English", "en", lang),
+                ], className="lang-switch", role="group", id=ids.LANG_SWITCH,
+                    **aria(label=t("app.language", lang))),
             ], className="topbar-right"),
         ], className="topbar"),
-        html.Main(dash.page_container, className="page"),
+        html.Main(dash.page_container, className="page", id="main", tabIndex="-1"),
+        html.Footer(_footer(lang), id=ids.FOOTER, className="site-footer"),
         dcc.Interval(id=ids.CLOCK_TICK, interval=int(settings.refresh_s * 1000)),
         html.Div(id=ids.HTML_LANG, hidden=True),
     ], className="app")
+
+
+def _lang_button(component_id: str, short: str, name: str, lang: str, current: str
+                 ) -> html.Button:
+    # The visible "DE" is part of the name (WCAG 2.5.3); the language's own name follows.
+    return html.Button([short, html.Span(f" {name}", className="sr-only", lang=lang)],
+                       id=component_id, n_clicks=0, lang=lang,
+                       className="lang-button active" if lang == current else "lang-button",
+                       **aria(pressed="true" if lang == current else "false"))
+
+
+def _footer(lang: str) -> list[Any]:
+    """Every page's footer: the accessibility statement and the open data, as BITV asks
+    (the statement reachable from every page)."""
+    return [html.Ul([
+        html.Li(dcc.Link(t("footer.accessibility", lang), href=statement.PATH)),
+        html.Li(dcc.Link(t("footer.opendata", lang), href="/opendata")),
+    ], className="footer-links")]
 
 
 def _frame_callbacks(app: Dash) -> None:
@@ -129,12 +172,18 @@ def _frame_callbacks(app: Dash) -> None:
 
     @app.callback(
         Output(ids.NAV, "children"),
+        Output(ids.NAV, "aria-label"),
         Output(ids.LANG_DE, "className"),
         Output(ids.LANG_EN, "className"),
+        Output(ids.LANG_DE, "aria-pressed"),
+        Output(ids.LANG_EN, "aria-pressed"),
+        Output(ids.LANG_SWITCH, "aria-label"),
+        Output(ids.SKIP_LINK, "children"),
+        Output(ids.FOOTER, "children"),
         Input(ids.LANG, "data"),
         Input(ids.URL, "pathname"),
     )
-    def navigation(lang: str | None, pathname: str | None) -> tuple[Any, str, str]:
+    def navigation(lang: str | None, pathname: str | None) -> tuple[Any, ...]:
         lang = i18n.lang_or_default(lang)
         links = []
         for page in dash.page_registry.values():
@@ -143,11 +192,18 @@ def _frame_callbacks(app: Dash) -> None:
                 continue
             path = page["relative_path"]
             here = pathname == path or (path != "/" and (pathname or "").startswith(path + "/"))
-            links.append(dcc.Link(t(key, lang), href=path,
+            # dcc.Link takes no aria-current: the current page is said in hidden text.
+            label: Any = ([t(key, lang), html.Span(t("app.current_page", lang),
+                                                   className="sr-only")]
+                          if pathname == path else t(key, lang))
+            links.append(dcc.Link(label, href=path,
                                   className="nav-link active" if here else "nav-link"))
         active = "lang-button active"
-        return (links, active if lang == "de" else "lang-button",
-                active if lang == "en" else "lang-button")
+        return (links, t("app.navigation", lang),
+                active if lang == "de" else "lang-button",
+                active if lang == "en" else "lang-button",
+                "true" if lang == "de" else "false", "true" if lang == "en" else "false",
+                t("app.language", lang), t("app.skip", lang), _footer(lang))
 
     @app.callback(Output(ids.CLOCK, "children"), Input(ids.CLOCK_TICK, "n_intervals"),
                   Input(ids.LANG, "data"))
@@ -155,7 +211,10 @@ def _frame_callbacks(app: Dash) -> None:
         return now_text(runtime.source(), i18n.lang_or_default(lang))
 
     app.clientside_callback(  # type: ignore[no-untyped-call]
-        "function(lang) { document.documentElement.lang = lang || 'de'; return lang; }",
+        # The cookie tells the server the language of the next page load (dashboard.language).
+        "function(lang) { lang = lang || 'de'; document.documentElement.lang = lang; "
+        f"document.cookie = '{COOKIE}=' + lang + '; path=/; max-age={COOKIE_MAX_AGE_S}; "
+        "SameSite=Lax'; return lang; }",
         Output(ids.HTML_LANG, "children"),
         Input(ids.LANG, "data"),
     )

@@ -50,7 +50,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="raster tile URL template with {z}/{x}/{y} for the map background "
                              "(default: none, points on a plain background; works offline)")
     parser.add_argument("--language", choices=("de", "en"), default="de",
-                        help="language for first-time visitors (default de)")
+                        help="language for first-time visitors whose browser prefers "
+                             "neither German nor English (default de)")
+    parser.add_argument("--accessibility-contact", metavar="EMAIL_OR_URL",
+                        help="where visitors report barriers; shown on the accessibility "
+                             "statement (/accessibility), as BITV 2.0 asks")
     add_store_arguments(parser)
     add_catalogue_argument(parser)
     add_operator_arguments(parser)
@@ -95,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     dash_settings = DashboardSettings(
         grid_co2_g_per_kwh=args.grid_co2_g_per_kwh, refresh_s=args.refresh,
         live_bucket_s=args.refresh,
-        map_tiles=args.map_tiles, default_language=args.language)
+        map_tiles=args.map_tiles, default_language=args.language,
+        accessibility_contact=args.accessibility_contact)
     app = create_app(store, catalogue, dash_settings, operators=operators)
     print(f"stadtpuls dashboard: http://{args.host}:{args.port}/ reading "
           f"{settings.describe()}", file=sys.stderr)

@@ -19,6 +19,12 @@ TEXT: _T = _pairs(
                      "The database cannot be reached right now. The display resumes as soon "
                      "as it answers again."),
     app__not_found=("Diese Seite gibt es nicht.", "This page does not exist."),
+    app__not_found_title=("Seite nicht gefunden", "Page not found"),
+    app__skip=("Zum Inhalt springen", "Skip to content"),
+    app__navigation=("Hauptnavigation", "Main navigation"),
+    app__current_page=(" (aktuelle Seite)", " (current page)"),
+    footer__accessibility=("Barrierefreiheit", "Accessibility"),
+    footer__opendata=("Offene Daten", "Open data"),
     nav__overview=("Übersicht", "Overview"),
     nav__energy=("Energie", "Energy"),
     nav__sensors=("Sensoren", "Sensors"),
@@ -583,4 +589,145 @@ TEXT.update(_pairs(
                      "Reports exist for {first} to {last}. Please pick a period in between."),
     report__unknown_site=("Diesen Standort gibt es nicht oder er hat keine Photovoltaik: "
                           "{site}", "There is no such site, or it has no photovoltaics: {site}"),
+))
+
+# Accessibility statement (/accessibility): BITV 2.0 § 7 and the EU model statement
+# (Implementing Decision (EU) 2018/1523).
+TEXT.update(_pairs(
+    statement__title=("Erklärung zur Barrierefreiheit", "Accessibility statement"),
+    statement__intro=("Die Betreiberin dieses Dashboards ist bemüht, es im Einklang mit der "
+                      "Barrierefreie-Informationstechnik-Verordnung (BITV 2.0) barrierefrei "
+                      "zugänglich zu machen. Diese Erklärung gilt für alle Seiten von "
+                      "Stadtpuls unter {host}, einschließlich der Bildschirme im Foyer "
+                      "(/kiosk).",
+                      "The operator of this dashboard strives to make it accessible in line "
+                      "with the German accessibility regulation BITV 2.0 (which refers to "
+                      "EN 301 549 and WCAG 2.1 level AA). This statement applies to every page "
+                      "of Stadtpuls at {host}, including the lobby screens (/kiosk)."),
+    statement__status_h=("Stand der Vereinbarkeit mit den Anforderungen",
+                         "Compliance status"),
+    statement__status=("Diese Website ist wegen der unten genannten Einschränkungen "
+                       "teilweise mit der BITV 2.0 vereinbar.",
+                       "This website is partially compliant with BITV 2.0 because of the "
+                       "limitations listed below."),
+    statement__limits_h=("Nicht barrierefreie Inhalte", "Non-accessible content"),
+    statement__limit_charts=("Diagramme: Zoomen und die Werte unter dem Mauszeiger gibt es "
+                             "nur mit der Maus. Jedes Diagramm hat eine kurze Beschreibung "
+                             "und seine Daten als Tabelle zum Aufklappen; die Sensorseite "
+                             "bietet alle Werte als CSV-Datei.",
+                             "Charts: zooming and the values under the pointer need a mouse. "
+                             "Every chart has a short description and its data as a table "
+                             "to open; the sensor page offers every value as a CSV file."),
+    statement__limit_map=("Karte: die Lage der Sensoren ist nur grafisch dargestellt. Die "
+                          "Tabelle unter der Karte und die Sensorliste nennen jeden Ort mit "
+                          "seinem Zustand.",
+                          "Map: the sensors' positions are shown only graphically. The table "
+                          "below the map and the sensor list name every place with its "
+                          "status."),
+    statement__limit_dates=("Eigener Zeitraum: der Kalender zur Auswahl von Tagen ist mit "
+                            "Bildschirmlesern nur eingeschränkt bedienbar. Die Tage lassen "
+                            "sich in die Datumsfelder eintippen; die festen Zeiträume (1 Std. "
+                            "bis 1 Jahr) sind voll bedienbar.",
+                            "Custom range: the calendar for picking days works only partly "
+                            "with screen readers. The days can be typed into the date "
+                            "fields; the fixed ranges (1 h to 1 y) are fully operable."),
+    statement__limit_kiosk=("Foyer-Bildschirme (/kiosk): die Szenen wechseln von selbst und "
+                            "lassen sich nicht anhalten; sie sind für Bildschirme ohne "
+                            "Bedienung gedacht. Dieselben Werte stehen auf den Seiten "
+                            "Übersicht und Energie.",
+                            "Lobby screens (/kiosk): the scenes change by themselves and "
+                            "cannot be paused; they are meant for screens nobody operates. "
+                            "The same figures are on the Overview and Energy pages."),
+    statement__made_h=("Erstellung dieser Erklärung", "Preparation of this statement"),
+    statement__made=("Diese Erklärung wurde am {date} erstellt. Grundlage ist eine "
+                     "Selbstbewertung: automatische Prüfungen mit axe-core (WCAG 2.1 A und "
+                     "AA) jeder Seite in Deutsch und Englisch bei jedem Testlauf sowie "
+                     "Prüfungen der Bedienung mit der Tastatur und der Darstellung bei "
+                     "320 Pixel Breite und 400 % Vergrößerung.",
+                     "This statement was prepared on {date}. It is based on a "
+                     "self-assessment: automated checks with axe-core (WCAG 2.1 A and AA) of "
+                     "every page in German and English in every test run, and checks of "
+                     "keyboard operation and of the layout at 320 pixels width and 400 % "
+                     "zoom."),
+    statement__feedback_h=("Feedback und Kontakt", "Feedback and contact"),
+    statement__feedback=("Sind Ihnen Mängel beim barrierefreien Zugang aufgefallen, oder "
+                         "brauchen Sie Inhalte in einer anderen Form? Schreiben Sie uns:",
+                         "Have you found a barrier, or do you need content in another form? "
+                         "Write to us:"),
+    statement__no_contact=("Die Betreiberin hat noch keine Kontaktadresse hinterlegt "
+                           "(stadtpuls dashboard --accessibility-contact).",
+                           "The operator has not set a contact address yet "
+                           "(stadtpuls dashboard --accessibility-contact)."),
+    statement__enforcement_h=("Schlichtungsverfahren", "Enforcement procedure"),
+    statement__enforcement=("Wenn auch nach Ihrem Feedback an den oben genannten Kontakt "
+                            "keine zufriedenstellende Lösung gefunden wurde, können Sie sich "
+                            "an die Schlichtungsstelle nach § 16 BGG wenden. Sie hat die "
+                            "Aufgabe, bei Konflikten zum Thema Barrierefreiheit zwischen "
+                            "Menschen mit Behinderungen und öffentlichen Stellen eine "
+                            "außergerichtliche Streitbeilegung zu unterstützen. Das "
+                            "Schlichtungsverfahren ist kostenlos; Sie brauchen keinen "
+                            "Rechtsbeistand.",
+                            "If your feedback to the contact above did not lead to a "
+                            "satisfactory solution, you can turn to the conciliation body "
+                            "under § 16 of the German Disability Equality Act (BGG). It "
+                            "supports out-of-court settlement of accessibility disputes "
+                            "between people with disabilities and public bodies. The "
+                            "procedure is free of charge; you do not need a lawyer."),
+    statement__body=("Schlichtungsstelle nach dem Behindertengleichstellungsgesetz bei dem "
+                     "Beauftragten der Bundesregierung für die Belange von Menschen mit "
+                     "Behinderungen",
+                     "Schlichtungsstelle nach dem Behindertengleichstellungsgesetz "
+                     "(conciliation body under the Disability Equality Act) at the Federal "
+                     "Government Commissioner for Matters relating to Persons with "
+                     "Disabilities"),
+    statement__state_body=("Für Stellen eines Landes und seiner Kommunen kann nach "
+                           "Landesrecht eine eigene Stelle zuständig sein, in "
+                           "Baden-Württemberg die Landes-Behindertenbeauftragte; die "
+                           "Schlichtungsstelle nennt Ihnen die richtige.",
+                           "For bodies of a German state and its municipalities, state law "
+                           "may name its own body (in Baden-Württemberg the State "
+                           "Commissioner for People with Disabilities); the conciliation "
+                           "body will tell you which one."),
+))
+
+# Charts in words (dashboard/figures/described.py): summary and data table of each chart.
+TEXT.update(_pairs(
+    chart__data=("Daten als Tabelle", "Data as a table"),
+    chart__time=("Zeit", "Time"),
+    chart__place=("Ort", "Place"),
+    chart__usual=("Üblich", "Usual"),
+    chart__hourly_means=("Stundenmittel", "hourly means"),
+    chart__newest_rows=("Gezeigt: die neuesten {shown} von {total} Zeilen.",
+                        "Shown: the newest {shown} of {total} rows."),
+    chart__last_24h=("Letzte 24 Stunden:", "Last 24 hours:"),
+    chart__no_values=("{name}: keine Werte", "{name}: no values"),
+    chart__last_peak=("{name} zuletzt {last}, höchster Wert {peak} um {time}",
+                      "{name} last {last}, highest {peak} at {time}"),
+    chart__total_peak=("{name}: zusammen {total}, die meisten ({peak}) um {time}",
+                       "{name}: {total} in all, the most ({peak}) at {time}"),
+    chart__pv_peak=("PV-Leistung: Spitze {peak} um {time}, jetzt {now}.",
+                    "PV power: peak {peak} at {time}, now {now}."),
+    chart__consumption_peak=("Verbrauch: jetzt {now}, Spitze {peak} um {time}.",
+                             "Consumption: now {now}, peak {peak} at {time}."),
+    chart__best_array=("Am meisten liefert jetzt {name} mit {power}; alle Felder zusammen "
+                       "{total}.", "{name} delivers the most now, {power}; all arrays "
+                       "together {total}."),
+    chart__expected_total=("Ist {actual} von Soll {expected} ({ratio}).",
+                           "Actual {actual} of expected {expected} ({ratio})."),
+    chart__flagged=("Unter Erwartung: {arrays}.", "Below expectation: {arrays}."),
+    chart__none_flagged=("Kein Feld liegt unter seiner Erwartung.",
+                         "No array is below its expectation."),
+    chart__history_caption=("{name}, {start} bis {end}", "{name}, {start} to {end}"),
+    chart__history=("{name} von {start} bis {end}: zuletzt {last}; Minimum {min} "
+                    "({min_time}), Maximum {max} ({max_time}).",
+                    "{name} from {start} to {end}: last {last}; minimum {min} ({min_time}), "
+                    "maximum {max} ({max_time})."),
+    chart__rates=("Letzte Minute: {messages} Nachrichten/s, {readings} Messwerte/s, "
+                  "{rejected} abgelehnt/s.",
+                  "Last minute: {messages} messages/s, {readings} readings/s, {rejected} "
+                  "rejected/s."),
+    chart__map=("{places} Orte mit {sensors} Sensoren; {attention} davon brauchen "
+                "Aufmerksamkeit.", "{places} places with {sensors} sensors; {attention} of "
+                "them need attention."),
+    overview__announce=("{site}: {statuses}", "{site}: {statuses}"),
 ))

@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 import dash
 from dash import Dash
 
+from dashboard.language import page_title
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Dash's register_page is not annotated; call it through this typed name.
@@ -27,7 +29,10 @@ _register_page: Callable[..., None] = dash.register_page
 
 
 class Page:
-    """`Page(__name__, path=..., **register_page options)`; decorate its layout and callbacks."""
+    """`Page(__name__, path=..., **register_page options)`; decorate its layout and callbacks.
+
+    `nav_key` (a navigation entry) or `title_key` name the i18n text of the page's title.
+    """
 
     def __init__(self, module: str, **options: Any) -> None:
         self.module = module
@@ -59,7 +64,12 @@ class Page:
         """Route this page in `app` (built with `use_pages=True, pages_folder=""`)."""
         if self._layout is None:
             raise RuntimeError(f"page {self.module} has no layout; decorate one with @page.layout")
-        _register_page(self.module, layout=self._layout, **self.options)
+        options = dict(self.options)
+        # The title follows the visitor's language (server HTML and after each switch).
+        key = options.pop("title_key", None) or options.get("nav_key")
+        if key:
+            options["title"] = page_title(key)
+        _register_page(self.module, layout=self._layout, **options)
         for args, kwargs, fn in self._callbacks:
             app.callback(*args, **kwargs)(fn)
         for script, args, kwargs in self._clientside:

@@ -13,6 +13,7 @@ from dashboard import i18n
 from dashboard.data.periods import RangeRefused
 from dashboard.data.source import DEFAULT_GRID_CO2_G_PER_KWH, DashboardSettings, DataSource
 from dashboard.data.status import SensorState, Status
+from dashboard.figures.described import ChartText
 from dashboard.i18n import t
 from stadtpuls.catalogue import Sensor
 
@@ -28,6 +29,41 @@ log = logging.getLogger(__name__)
 def aria(**attributes: str) -> Any:
     """`aria-*` attributes for a Dash html component: aria(label="…") → aria-label."""
     return {f"aria-{name}": value for name, value in attributes.items()}
+
+
+
+def scroll_region(content: Any, label: str, **attributes: Any) -> html.Div:
+    """A wide table's sideways-scrolling box: focusable and named, so keyboard users can
+    scroll it too (WCAG 2.1.1; axe: scrollable-region-focusable)."""
+    return html.Div(content, className="table-wrap", tabIndex="0", role="region",
+                    **aria(label=label), **attributes)
+
+
+def chart_table(text: ChartText) -> html.Table | None:
+    """A chart's data: caption, column headers, each row headed by its time or name."""
+    if not (text.columns and text.rows):
+        return None
+    return html.Table([
+        html.Caption(text.caption),
+        html.Thead(html.Tr([html.Th(c, scope="col") for c in text.columns])),
+        html.Tbody([html.Tr([html.Th(row[0], scope="row"),
+                             *[html.Td(v, className="num") for v in row[1:]]])
+                    for row in text.rows]),
+    ], className="table table-compact")
+
+
+def chart_text(text: ChartText, lang: str) -> list[Any]:
+    """A chart's summary and its data as a table behind a disclosure (<details>)."""
+    out: list[Any] = [html.P(text.summary, className="chart-summary")]
+    table = chart_table(text)
+    if table is not None:
+        out.append(html.Details([
+            html.Summary(t("chart.data", lang)),
+            scroll_region(table, text.caption),
+            html.P(text.note, className="footnote") if text.note else None,
+        ], className="chart-data"))
+    return out
+
 
 STATUS_ICON = {Status.OK: "●", Status.LATE: "◐", Status.SILENT: "○",
                Status.IMPLAUSIBLE: "▲", Status.STUCK: "▬", Status.INCOMPLETE: "◔",

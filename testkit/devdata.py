@@ -13,9 +13,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from stadtpuls.catalogue import Catalogue
+from stadtpuls.pipeline import PIPELINE_SITE
 from stadtpuls.reading import Reading
 from stadtpuls.refusal import write_isolating
 from stadtpuls.store.protocol import StoreWriter
+from stadtpuls.timebase import to_ns
+from stadtpuls.units import Quantity
 
 if TYPE_CHECKING:
     from simulators.generate import SiteSimulation
@@ -71,3 +74,38 @@ def simulate_into(
         write_all(store, readings)
         out.setdefault(site, []).append(sim)
     return out
+
+
+def pipeline_readings(start: datetime, end: datetime, client: str = "ingest-1") -> list[Reading]:
+    """Counters as the ingest writes them every 10 s (about 1 message/s, 2 readings each)."""
+    out: list[Reading] = []
+    t = to_ns(start)
+    step = 10 * 10**9
+    accepted = written = rejected = 0.0
+    while t < to_ns(end):
+        accepted += 10
+        written += 19
+        rejected += 0.05
+        for metric, value in (("messages_accepted", accepted), ("readings_written", written),
+                              ("messages_rejected", int(rejected)),
+                              ("readings_unregistered", int(rejected * 4)),
+                              ("readings_implausible", 3), ("spool_depth", 0),
+                              ("broker_connected", 1), ("store_ok", 1)):
+            out.append(Reading(PIPELINE_SITE, f"{client}/{metric}", Quantity.COUNT, t, value))
+        out.append(Reading(PIPELINE_SITE, f"{client}/newest_reading_age", Quantity.DURATION, t,
+                           1.4))
+        t += step
+    return out
+
+
+def showcase(store: StoreWriter, catalogue: Catalogue, days: float, now: datetime) -> None:
+    """`days` of simulated data up to `now` in which every status shows up: a silent and an
+    implausible sensor, one unregistered sensor, and pipeline figures like the ingest's."""
+    silent_from = (now - timedelta(minutes=40)).isoformat()
+    implausible_at = (now - timedelta(minutes=6)).isoformat()
+    simulate_into(store, catalogue, now - timedelta(days=days), now,
+                  faults=f"silent:weather_wind_speed@{silent_from},"
+                         f"implausible:room_sitzungssaal_co2@{implausible_at}")
+    store.write(pipeline_readings(now - timedelta(hours=2), now))
+    store.write([Reading("freiburg", "lora-test-7f3a", Quantity.TEMPERATURE,
+                         to_ns(now - timedelta(minutes=4)), 18.4, unregistered=True)])

@@ -90,7 +90,7 @@ def test_two_apps_in_one_process_each_serve_their_pages_and_callbacks(
         routed = _post(app, [("_pages_content", "children"), ("_pages_store", "data")],
                        [("_pages_location", "pathname", "/status"),
                         ("_pages_location", "search", ""), (ids.LANG, "data", "en")])
-        assert routed["_pages_store"]["data"]["title"] == "Stadtpuls – Pipeline"
+        assert routed["_pages_store"]["data"]["title"] == "Pipeline – Stadtpuls"
     assert dependencies[0] == dependencies[1]
     # each app's callbacks read its own store: only the second holds the extra sensor
     catalogued = sum(len(site.sensors) for site in catalogue.sites.values())
@@ -106,8 +106,9 @@ def _detail(app: Dash, token: str, start: Any, end: Any) -> dict[str, Any]:
     return _post(
         app,
         [(ids.DETAIL_GRAPH, "figure"), (ids.DETAIL_INFO, "children"),
-         (ids.DETAIL_HEADER, "children"), (ids.DETAIL_ALERT, "children")],
-        [(ids.DETAIL_TICK, "n_intervals", None), (ids.DETAIL_RANGE, "value", "custom"),
+         (ids.DETAIL_HEADER, "children"), (ids.DETAIL_TEXT, "children"),
+         (ids.DETAIL_ALERT, "children")],
+        [(ids.DETAIL_TICK, "n_intervals", None), (ids.DETAIL_RANGE, "data", "custom"),
          (ids.DETAIL_DATES, "start_date", start), (ids.DETAIL_DATES, "end_date", end)],
         [(ids.DETAIL_ID, "data", token), (ids.LANG, "data", "en")],
     )

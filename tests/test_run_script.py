@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HIDDEN = ["influxdb", "chromium", "chromium-driver"]
+HIDDEN = ["influxdb", "chromium", "chromium-driver", "nodejs", "npm"]
 REAL_TOOLS = ["bash", "true", "dirname", "mktemp", "tail", "rm", "cat", "env"]
 
 

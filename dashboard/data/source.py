@@ -50,6 +50,9 @@ class DashboardSettings:
     """How often a lobby screen asks for its scene (and at every scene change)."""
     screen_heartbeat_s: float = 30.0
     """How often the screens' last polls are copied to the alert state (kiosk rule)."""
+    accessibility_contact: str | None = None
+    """E-mail address (or https URL) for reports of barriers, on the accessibility
+    statement (BITV 2.0 asks for one)."""
 
 
 @dataclass

@@ -29,8 +29,8 @@ WARN = "#b26b00"
 ALARM = "#c0392b"
 
 STATUS_COLOUR = {
-    Status.OK: "#1a7f4b",
-    Status.LATE: "#d08700",
+    Status.OK: "#166b3f",
+    Status.LATE: "#9a5b00",
     Status.SILENT: "#c0392b",
     Status.IMPLAUSIBLE: "#7d3c98",
     Status.STUCK: "#8a4b08",

@@ -15,10 +15,11 @@ from dashboard.pages import (
     reports,
     sensor_detail,
     sensors,
+    statement,
     status,
 )
 from dashboard.pages import map as map_page
 
 ALL: tuple[Page, ...] = (overview.page, energy.page, sensors.page, map_page.page,
                          status.page, reports.page, alerts.page, opendata.page, login.page,
-                         sensor_detail.page, not_found_404.page)
+                         sensor_detail.page, statement.page, not_found_404.page)

@@ -12,10 +12,20 @@ from dashboard.data.overview import live_values
 from dashboard.data.performance import performance
 from dashboard.data.source import DataSource
 from dashboard.data.status import sensor_states
+from dashboard.figures import described
 from dashboard.figures import energy as figures
 from dashboard.i18n import t
 from dashboard.page import Page
-from dashboard.ui import alert_slot, co2_factor_note, guarded, kpi, page_head, tick
+from dashboard.ui import (
+    alert_slot,
+    chart_text,
+    co2_factor_note,
+    guarded,
+    kpi,
+    page_head,
+    scroll_region,
+    tick,
+)
 
 page = Page(__name__, path="/energy", name="Energie", title="Stadtpuls – Energie",
             order=1, nav_key="nav.energy")
@@ -92,11 +102,13 @@ def body(source: DataSource, site_id: str, energy: SiteEnergy, lang: str) -> lis
                 html.H2(t("energy.power_today", lang)),
                 dcc.Graph(figure=figures.power_curves(perf, site, zone, lang),
                           id="energy-curves", **graph),
+                *chart_text(described.power_text(perf, site, zone, lang), lang),
             ], className="card span-2"),
             html.Section([
                 html.H2(t("energy.by_orientation", lang)),
                 dcc.Graph(figure=figures.orientation_bars(energy.arrays, site, lang),
                           id="energy-orientation", **graph),
+                *chart_text(described.orientation_text(energy.arrays, lang), lang),
             ], className="card"),
         ], className="grid-3"),
         html.Section([
@@ -109,6 +121,7 @@ def body(source: DataSource, site_id: str, energy: SiteEnergy, lang: str) -> lis
             html.P(t("energy.expected_help", lang, threshold=threshold), className="muted"),
             dcc.Graph(figure=figures.expected_vs_actual(perf, site, lang), id="energy-expected",
                       **graph),
+            *chart_text(described.expected_text(perf, site, lang), lang),
         ], className="card"),
         html.Section([
             html.H2(t("energy.arrays", lang)),
@@ -134,13 +147,14 @@ def _balance_table(balances: dict[str, Balance], lang: str) -> html.Div:
             html.Td(i18n.fmt_percent(b.self_sufficiency, lang), className="num"),
             html.Td(i18n.fmt_co2(b.co2_avoided_kg, lang), className="num"),
         ]))
-    return html.Div(html.Table([
+    return scroll_region(html.Table([
         html.Thead(html.Tr([html.Th(t(h, lang) if h else "", scope="col",
                                     title=t(f"{h}_help", lang) if h.endswith(
                                         ("self_consumption", "self_sufficiency")) else None)
                             for h in head])),
         html.Tbody(rows),
-    ], className="table"), className="table-wrap", id="energy-balance")
+    ], className="table"), t("energy.production", lang) + " · "
+        + t("energy.consumption", lang), id="energy-balance")
 
 
 def _array_table(energy: SiteEnergy, lang: str) -> html.Div:
@@ -164,7 +178,7 @@ def _array_table(energy: SiteEnergy, lang: str) -> html.Div:
                                     0 if (a.specific_yield("year") or 0) >= 100 else 1),
                     className="num"),
         ]))
-    return html.Div(html.Table([
+    return scroll_region(html.Table([
         html.Thead(html.Tr([html.Th(t(h, lang), scope="col") for h in head])),
         html.Tbody(rows),
-    ], className="table"), className="table-wrap", id="energy-arrays")
+    ], className="table"), t("energy.arrays", lang), id="energy-arrays")

@@ -24,6 +24,7 @@ from dashboard.data.status import (
     states_by_site,
     status_counts,
 )
+from dashboard.figures.described import map_text
 from dashboard.figures.map import MapPoint, sensor_map
 from dashboard.i18n import t
 from dashboard.page import Page
@@ -31,6 +32,7 @@ from dashboard.ui import (
     STATUS_ICON,
     alert_slot,
     aria,
+    chart_text,
     guarded,
     page_head,
     sensor_name,
@@ -65,6 +67,7 @@ def layout(lang: str | None = None, site: str | None = None, **_: Any) -> html.D
             dcc.Graph(id=ids.MAP_GRAPH, config=i18n.plotly_config(lang)),
             html.P(id=ids.MAP_NOTE, className="footnote"),
             note,
+            html.Div(id=ids.MAP_TEXT),
         ], className="card"),
         html.Section(id=ids.MAP_COUNTS, className="card"),
         tick(ids.MAP_TICK, source.settings),
@@ -157,12 +160,13 @@ def counts_table(source: DataSource, states: list[SensorState], lang: str) -> li
     Output(ids.MAP_GRAPH, "figure"),
     Output(ids.MAP_NOTE, "children"),
     Output(ids.MAP_COUNTS, "children"),
+    Output(ids.MAP_TEXT, "children"),
     Output(ids.MAP_ALERT, "children"),
     Input(ids.MAP_TICK, "n_intervals"),
     Input(ids.MAP_SITE, "value"),
     State(ids.LANG, "data"),
 )
-@guarded(3)
+@guarded(4)
 def refresh(_n: int | None, site: str | None, lang: str | None) -> Any:
     lang = i18n.lang_or_default(lang)
     source = runtime.source()
@@ -173,4 +177,4 @@ def refresh(_n: int | None, site: str | None, lang: str | None) -> Any:
               places=i18n.fmt_number(places, lang), points=i18n.fmt_number(len(shown), lang))
             if any(p.count for p in shown) else None)
     return (sensor_map(shown, lang, source.settings.map_tiles), note,
-            counts_table(source, every, lang))
+            counts_table(source, every, lang), chart_text(map_text(shown, lang), lang))

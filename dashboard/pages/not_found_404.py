@@ -10,7 +10,7 @@ from dashboard import i18n
 from dashboard.i18n import t
 from dashboard.page import Page
 
-page = Page(__name__, path="/404", name="404", title="Stadtpuls")
+page = Page(__name__, path="/404", name="404", title_key="app.not_found_title")
 
 
 @page.layout

@@ -11,19 +11,21 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from dash import Input, Output, State, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import i18n, ids, runtime
 from dashboard.data.history import QUICK_RANGES_S, History, history, quick_range, to_csv
 from dashboard.data.periods import EARLIEST_DAY, RangeRefused, custom_range_ns, local_day
 from dashboard.data.source import DataSource
 from dashboard.data.status import latest_readings, sensor_states
+from dashboard.figures.described import history_text
 from dashboard.figures.history import history_figure
 from dashboard.i18n import t
 from dashboard.page import Page
 from dashboard.ui import (
     alert_slot,
     aria,
+    chart_text,
     guarded,
     parse_sensor_token,
     sensor_name,
@@ -38,7 +40,7 @@ from stadtpuls.reading import SeriesKey
 from stadtpuls.units import Quantity
 
 page = Page(__name__, path_template="/sensors/<sensor_id>", name="Sensor",
-            title="Stadtpuls – Sensor", order=10)
+            title_key="nav.sensor_detail", order=10)
 
 _DEFAULT_RANGE = "24h"
 _UNREGISTERED_INTERVAL_S = 60.0
@@ -86,8 +88,6 @@ def _body(source: DataSource, lang: str, key: SeriesKey | None, sensor: Sensor |
     site = key.site if key else next(iter(source.catalogue.sites))
     zone = source.zone(site)
     today = datetime.fromtimestamp(source.clock(), tz=zone).date()
-    ranges = [{"label": t(f"range.{name}", lang), "value": name} for name in QUICK_RANGES_S]
-    ranges.append({"label": t("range.custom", lang), "value": "custom"})
     subtitle = [site_name(source, site, lang)]
     if key is not None:
         subtitle.append(t(f"quantity.{key.quantity.value}", lang))
@@ -107,11 +107,7 @@ def _body(source: DataSource, lang: str, key: SeriesKey | None, sensor: Sensor |
         ], className="page-head"),
         alert_slot(ids.DETAIL_ALERT),
         html.Div([
-            html.Div(dcc.RadioItems(id=ids.DETAIL_RANGE, options=ranges,
-                                    value=initial if initial in QUICK_RANGES_S
-                                    else _DEFAULT_RANGE,
-                                    inline=True, className="segmented"),
-                     role="radiogroup", **aria(label=t("detail.range", lang))),
+            _range_buttons(lang, initial if initial in QUICK_RANGES_S else _DEFAULT_RANGE),
             dcc.DatePickerRange(
                 id=ids.DETAIL_DATES, start_date=(today - timedelta(days=7)).isoformat(),
                 end_date=today.isoformat(), max_date_allowed=today.isoformat(),
@@ -125,10 +121,50 @@ def _body(source: DataSource, lang: str, key: SeriesKey | None, sensor: Sensor |
         html.Section([
             dcc.Graph(id=ids.DETAIL_GRAPH, config=i18n.plotly_config(lang)),
             html.P(id=ids.DETAIL_INFO, className="muted graph-info"),
+            html.Div(id=ids.DETAIL_TEXT),
         ], className="card"),
         dcc.Store(id=ids.DETAIL_ID, data=token),
         tick(ids.DETAIL_TICK, source.settings),
     ]
+
+
+def _range_buttons(lang: str, chosen: str) -> html.Div:
+    """The time ranges as toggle buttons in a named group: each one a Tab stop that Enter or
+    Space selects, and says whether it is the chosen one (aria-pressed)."""
+    def button(name: str) -> html.Button:
+        attributes: Any = {"data-range": name,
+                           **aria(pressed="true" if name == chosen else "false")}
+        return html.Button(t(f"range.{name}", lang),
+                           id={"type": ids.DETAIL_RANGE_OPTION, "range": name}, n_clicks=0,
+                           type="button", className=_range_class(name == chosen), **attributes)
+
+    buttons = [button(name) for name in (*QUICK_RANGES_S, "custom")]
+    return html.Div([html.Div(buttons, className="segmented", role="group", id=ids.DETAIL_RANGES,
+                              **aria(label=t("detail.range", lang))),
+                     dcc.Store(id=ids.DETAIL_RANGE, data=chosen)])
+
+
+def _range_class(chosen: bool) -> str:
+    return "range-option selected" if chosen else "range-option"
+
+
+@page.callback(Output(ids.DETAIL_RANGE, "data"),
+               Input({"type": ids.DETAIL_RANGE_OPTION, "range": ALL}, "n_clicks"),
+               prevent_initial_call=True)
+def choose_range(clicks: list[int | None]) -> Any:
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(clicks):
+        return no_update
+    return trigger["range"]
+
+
+@page.callback(Output({"type": ids.DETAIL_RANGE_OPTION, "range": ALL}, "aria-pressed"),
+               Output({"type": ids.DETAIL_RANGE_OPTION, "range": ALL}, "className"),
+               Input(ids.DETAIL_RANGE, "data"),
+               State({"type": ids.DETAIL_RANGE_OPTION, "range": ALL}, "id"))
+def show_range(chosen: str | None, options: list[dict[str, str]]) -> tuple[list[str], list[str]]:
+    return ([str(o["range"] == chosen).lower() for o in options],
+            [_range_class(o["range"] == chosen) for o in options])
 
 
 def _range(source: DataSource, key: SeriesKey, interval_s: float, choice: str | None,
@@ -156,22 +192,23 @@ def _load(source: DataSource, token: str | None, choice: str | None, start_date:
     Output(ids.DETAIL_GRAPH, "figure"),
     Output(ids.DETAIL_INFO, "children"),
     Output(ids.DETAIL_HEADER, "children"),
+    Output(ids.DETAIL_TEXT, "children"),
     Output(ids.DETAIL_ALERT, "children"),
     Input(ids.DETAIL_TICK, "n_intervals"),
-    Input(ids.DETAIL_RANGE, "value"),
+    Input(ids.DETAIL_RANGE, "data"),
     Input(ids.DETAIL_DATES, "start_date"),
     Input(ids.DETAIL_DATES, "end_date"),
     State(ids.DETAIL_ID, "data"),
     State(ids.LANG, "data"),
 )
-@guarded(3)
+@guarded(4)
 def refresh(_n: int | None, choice: str | None, start_date: str | None, end_date: str | None,
             token: str | None, lang: str | None) -> Any:
     lang = i18n.lang_or_default(lang)
     source = runtime.source()
     loaded = _load(source, token, choice, start_date, end_date)
     if loaded is None:
-        return no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update
     hist, sensor = loaded
     key = hist.key
     zone = source.zone(key.site)
@@ -210,7 +247,8 @@ def refresh(_n: int | None, choice: str | None, start_date: str | None, end_date
             header.append(html.Div(t("detail.interval", lang,
                                      value=_duration(sensor.interval_s, lang)),
                                    className="muted"))
-    return fig, " · ".join(info), header
+    text = history_text(hist, sensor_name(sensor, key.sensor, lang), unit, zone, lang)
+    return fig, " · ".join(info), header, chart_text(text, lang)
 
 
 def _duration(seconds: float, lang: str) -> str:
@@ -224,7 +262,7 @@ def _duration(seconds: float, lang: str) -> str:
 @page.callback(
     Output(ids.DETAIL_DOWNLOAD, "data"),
     Input(ids.DETAIL_DOWNLOAD_BUTTON, "n_clicks"),
-    State(ids.DETAIL_RANGE, "value"),
+    State(ids.DETAIL_RANGE, "data"),
     State(ids.DETAIL_DATES, "start_date"),
     State(ids.DETAIL_DATES, "end_date"),
     State(ids.DETAIL_ID, "data"),

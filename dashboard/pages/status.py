@@ -8,12 +8,13 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard import i18n, ids, runtime
 from dashboard.data.pipeline import ClientHealth, pipeline
+from dashboard.figures.described import rates_text
 from dashboard.figures.pipeline import rates_figure
 from dashboard.i18n import t
 from dashboard.kiosk import routes as kiosk_routes
 from dashboard.kiosk.status_section import screens_section
 from dashboard.page import Page
-from dashboard.ui import alert_slot, guarded, kpi, page_head, tick
+from dashboard.ui import alert_slot, chart_text, guarded, kpi, page_head, tick
 from stadtpuls.pipeline import PipelineFigure
 
 page = Page(__name__, path="/status", name="Pipeline", title="Stadtpuls – Pipeline",
@@ -31,6 +32,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
         html.Section([
             html.H2(t("pipeline.last_hour", lang)),
             dcc.Graph(id=ids.STATUS_GRAPH, config=i18n.plotly_config(lang)),
+            html.Div(id=ids.STATUS_TEXT),
         ], className="card"),
         html.Div(id=ids.STATUS_SCREENS),
         tick(ids.STATUS_TICK, source.settings),
@@ -91,11 +93,12 @@ def client_card(client: ClientHealth, now_ns: int, lang: str) -> html.Section:
 @page.callback(
     Output(ids.STATUS_BODY, "children"),
     Output(ids.STATUS_GRAPH, "figure"),
+    Output(ids.STATUS_TEXT, "children"),
     Output(ids.STATUS_ALERT, "children"),
     Input(ids.STATUS_TICK, "n_intervals"),
     State(ids.LANG, "data"),
 )
-@guarded(2)
+@guarded(3)
 def refresh(_n: int | None, lang: str | None) -> Any:
     lang = i18n.lang_or_default(lang)
     source = runtime.source()
@@ -105,7 +108,8 @@ def refresh(_n: int | None, lang: str | None) -> Any:
         body: Any = html.Div(t("pipeline.none", lang), className="alert alert-info")
     else:
         body = [client_card(c, source.now_ns(), lang) for c in view.clients]
-    return body, rates_figure(view.rates, zone, lang)
+    return (body, rates_figure(view.rates, zone, lang),
+            chart_text(rates_text(view.rates, zone, lang), lang))
 
 
 # Lobby screens (dashboard/kiosk): their heartbeats, from this server's memory.
