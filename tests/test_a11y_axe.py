@@ -10,6 +10,7 @@ Run: .venv/bin/python -m pytest tests/test_a11y_axe.py --webdriver Chrome --head
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any as DashComposite  # dash.testing is not annotated
 
@@ -43,9 +44,7 @@ SETTINGS = DashboardSettings(refresh_s=300.0)
 # Every public page: the Dash pages, a sensor's page, the 404 page, the statement, the kiosk.
 PAGES = ["/", "/energy", "/sensors", "/sensors/stuehlinger~weather_air_temperature",
          "/sensors/freiburg~lora-test-7f3a", "/map", "/status", "/accessibility",
-         "/no-such-page"]
-# The open-data landing page is built elsewhere: checked here once it is part of the app.
-PAGES += [p.options["path"] for p in ALL_PAGES if p.options.get("path") == "/opendata"]
+         "/no-such-page", "/opendata", "/reports", "/alerts", "/login"]
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +75,23 @@ def test_page_has_no_wcag_violations(dash_duo: DashComposite, showcase: Showcase
          f"the page in {lang}")
     assert_no_violations(dash_duo.driver, axe, f"{path} ({lang})")
     assert dash_duo.get_logs() == []
+
+
+def test_every_dash_page_is_checked() -> None:
+    # A new page must join the list above (the 404 page is checked as /no-such-page).
+    paths = {p.options["path"] for p in ALL_PAGES if "path" in p.options}
+    assert paths - set(PAGES) <= {"/404"}, sorted(paths - set(PAGES))
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_report_print_view_has_no_wcag_violations(dash_duo: DashComposite,
+                                                  showcase: ShowcaseStore, axe: str,
+                                                  lang: str) -> None:
+    month = time.strftime("%Y-%m", time.gmtime())
+    _open(dash_duo, showcase, f"/reports/stuehlinger/{month}", lang)
+    wait(lambda: dash_duo.find_element("html").get_attribute("lang") == lang, 15,
+         f"the report in {lang}")
+    assert_no_violations(dash_duo.driver, axe, f"/reports/stuehlinger/{month} ({lang})")
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])

@@ -77,11 +77,16 @@ def layout(lang: str | None = None, site: str | None = None, period: str | None 
                          options=[{"label": source.catalogue.sites[s].name.get(lang), "value": s}
                                   for s in sites], className="site-picker"),
         ], className="control"),
-        html.Div(dcc.RadioItems(id=ids.REPORT_KIND, value=kind, inline=True,
-                                className="segmented",
-                                options=[{"label": t("report.kind_month", lang), "value": "month"},
-                                         {"label": t("report.kind_year", lang), "value": "year"}]),
-                 role="radiogroup", **aria(label=t("report.kind", lang))),
+        # A labelled dropdown like the other pickers: Dash's RadioItems nest the input in its
+        # label, which axe reports as nested interactive controls without a name.
+        html.Div([
+            html.Label(t("report.kind", lang), htmlFor=ids.REPORT_KIND,
+                       className="control-label"),
+            dcc.Dropdown(id=ids.REPORT_KIND, value=kind, clearable=False, searchable=False,
+                         options=[{"label": t("report.kind_month", lang), "value": "month"},
+                                  {"label": t("report.kind_year", lang), "value": "year"}],
+                         className="picker"),
+        ], className="control"),
         html.Div([
             html.Label(t("report.period", lang), htmlFor=ids.REPORT_PERIOD,
                        className="control-label"),

@@ -60,8 +60,6 @@ class InfluxStore(InfluxRollups):
         self._client = InfluxDBClient(url=self.url, token=token or "-", org=self._org,
                                       timeout=int(timeout_s * 1000))
         self._writer = self._client.write_api(write_options=SYNCHRONOUS)
-        # The parts of a query answered from a roll-up tier run at once (planning.answer).
-        self._parts = ThreadPoolExecutor(max_workers=3, thread_name_prefix="influx-parts")
         self._http = urllib3.PoolManager(
             num_pools=2, maxsize=8, retries=False,
             timeout=urllib3.Timeout(connect=min(timeout_s, 5.0), read=timeout_s),
@@ -164,13 +162,18 @@ class InfluxStore(InfluxRollups):
                 lambda tier, a, b, _, __: self._tier_partials(tier, keys, a, b, window_ns,
                                                               offset_ns, True, False, True),
                 self.coverage, keys, start_ns, end_ns, window_ns, offset_ns)
-        return answer(
-            lambda lo, hi, aggs: self._raw_aggregate(keys, lo, hi, window_ns, aggs, offset_ns,
-                                                     exclude_implausible),
-            lambda tier, a, b, last, _: self._tier_partials(
-                tier, keys, a, b, window_ns, offset_ns, exclude_implausible, last, False),
-            self.coverage, start_ns, end_ns, window_ns, offset_ns, aggregates,
-            exclude_implausible, self._parts)
+        # The parts of a query answered from a roll-up tier run at once (planning.answer).
+        # A pool per call, not per store: threads start only for a query with several parts,
+        # and a worker thread that dies (it happened when a test harness killed threads)
+        # cannot leave later queries waiting forever for a pool that no longer runs them.
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="influx-parts") as pool:
+            return answer(
+                lambda lo, hi, aggs: self._raw_aggregate(keys, lo, hi, window_ns, aggs,
+                                                         offset_ns, exclude_implausible),
+                lambda tier, a, b, last, _: self._tier_partials(
+                    tier, keys, a, b, window_ns, offset_ns, exclude_implausible, last, False),
+                self.coverage, start_ns, end_ns, window_ns, offset_ns, aggregates,
+                exclude_implausible, pool)
 
     def _raw_aggregate(
         self, series: Sequence[SeriesKey], start_ns: int, end_ns: int, window_ns: int,
@@ -293,7 +296,6 @@ class InfluxStore(InfluxRollups):
         self._writer.close()  # type: ignore[no-untyped-call]
         self._client.close()  # type: ignore[no-untyped-call]
         self._http.clear()
-        self._parts.shutdown(wait=False)
 
 
 def _error_text(body: object) -> str:
