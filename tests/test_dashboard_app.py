@@ -24,7 +24,7 @@ CATALOGUE = Path(__file__).resolve().parents[1] / "config" / "stuehlinger.yaml"
 
 # The outputs of every page's callbacks and of the frame's (one id.property per callback).
 EXPECTED_OUTPUTS = {
-    f"{ids.OVERVIEW_CARDS}.children", f"{ids.SENSORS_GRID}.getRowsResponse",
+    f"{ids.OVERVIEW_ANNOUNCE}.children", f"{ids.SENSORS_GRID}.getRowsResponse",
     f"{ids.SENSORS_REFRESHED}.data", f"{ids.DETAIL_GRAPH}.figure",
     f"{ids.DETAIL_DOWNLOAD}.data", f"{ids.LANG}.data", f"{ids.CLOCK}.children",
 }
