@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from dash import dcc, html, no_update
+from dash import callback_context, dcc, html, no_update
 
 from dashboard import i18n
 from dashboard.data.periods import RangeRefused
@@ -111,6 +111,16 @@ def status_pill(status: Status, lang: str, count: int | None = None) -> html.Spa
     return html.Span([icon, text], className=f"pill pill-{status.value}")
 
 
+def _unchanged(outputs: int) -> list[Any]:
+    """`no_update` for each output, as a list for a wildcard (ALL) output, which Dash wants
+    shaped like the components it matched (the overview's per-site cards)."""
+    try:
+        specs = callback_context.outputs_list[:outputs]
+    except (AttributeError, IndexError, KeyError, LookupError):  # called outside a request
+        return [no_update] * outputs
+    return [[no_update] * len(spec) if isinstance(spec, list) else no_update for spec in specs]
+
+
 def guarded(outputs: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Show a banner instead of failing when the store is down or a request is refused.
 
@@ -127,10 +137,10 @@ def guarded(outputs: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 result = fn(*args)
             except StoreError as exc:
                 log.warning("%s: store unavailable: %s", fn.__name__, exc)
-                return (*([no_update] * outputs), store_alert(lang))
+                return (*_unchanged(outputs), store_alert(lang))
             except RangeRefused as exc:
                 # A visitor's absurd request (a date in year 9999): say so, query nothing.
-                return (*([no_update] * outputs),
+                return (*_unchanged(outputs),
                         html.Div(t(exc.key, lang, **exc.params), className="alert"))
             values = result if outputs > 1 else (result,)
             return (*values, None)
