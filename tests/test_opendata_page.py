@@ -45,7 +45,8 @@ def _page(catalogue: Catalogue, tmp_path: Path, lang: str) -> tuple[str, set[str
     store.close()
     assert response.status_code == 200, response.data[:300]
     payload = response.get_json()["response"]
-    assert payload["_pages_store"]["data"]["title"] == "Stadtpuls – Offene Daten"
+    expected = "Offene Daten – Stadtpuls" if lang == "de" else "Open data – Stadtpuls"
+    assert payload["_pages_store"]["data"]["title"] == expected
     texts: list[str] = []
     links: set[str] = set()
     _walk(payload["_pages_content"]["children"], texts, links)
