@@ -90,7 +90,7 @@ return content > 0 && loading === 0 && drawn >= graphs;
 """
 
 
-def _settled(dash_duo: DashComposite, timeout: float = 30) -> None:
+def _settled(dash_duo: DashComposite, timeout: float = 60) -> None:
     wait(lambda: dash_duo.driver.execute_script(_SETTLED_JS), timeout, "the page to render")
 
 
@@ -257,7 +257,7 @@ def test_unregistered_and_hostile_ids_have_working_pages(dash_duo: DashComposite
     # The table holds one page (catalogued sensors first): find it by the server-side search.
     dash_duo.find_element("#sensors-search").send_keys(HOSTILE)
     wait(lambda: dash_duo.find_element("#sensors-count").text == "1 sensors"
-         and _grid_row(dash_duo, HOSTILE), 20, "the hostile sensor's row alone")
+         and _grid_row(dash_duo, HOSTILE), 45, "the hostile sensor's row alone")
     # Click by script on the element found in the same call: the grid may re-render between
     # a find and a click from here.
     dash_duo.driver.execute_script(
