@@ -128,7 +128,7 @@ def child(args: argparse.Namespace) -> None:
     from dashboard.figures import theme
     from dashboard.figures.map import sensor_map
     from dashboard.pages.map import clustered, counts_table
-    from dashboard.pages.overview import site_card
+    from dashboard.pages.overview import _values
     from dashboard.pages.sensors import PAGE_SIZE, _labels, rows
 
     # Process warm-up, not data: plotly builds its validators and the theme's template on
@@ -155,7 +155,7 @@ def child(args: argparse.Namespace) -> None:
         payload = {"rowData": rows(source, page_of(chosen, 0, PAGE_SIZE), "de"),
                    "rowCount": len(chosen)}
     elif args.page == "overview":
-        payload = [site_card(source, s, "de").to_plotly_json() for s in overview(source)]
+        payload = [_values(source, s, s.site_id, "de") for s in overview(source)]
     else:
         shown, _ = clustered(sensor_states_shared(source), "de")
         payload = [sensor_map(shown, "de").to_plotly_json(),

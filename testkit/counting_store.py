@@ -37,10 +37,10 @@ class CountingStore:
 
     def latest(
         self, site: str | None = None, since_ns: int | None = None,
-        until_ns: int | None = None,
+        until_ns: int | None = None, *, keys: Sequence[SeriesKey] | None = None,
     ) -> dict[SeriesKey, Reading]:
         self._count()
-        return self.inner.latest(site, since_ns, until_ns)
+        return self.inner.latest(site, since_ns, until_ns, keys=keys)
 
     def aggregate(
         self,

@@ -17,9 +17,9 @@ import pytest
 from ingest_procs import Ingest, Publisher, kill_leftovers, stored, wait_for
 
 from stadtpuls.reading import Reading, SeriesKey
-from stadtpuls.state.rows import BUCKET_S, merge, window_end_ns
+from stadtpuls.state.rows import BUCKET_S, StateRow, WindowFigures, merge, window_end_ns
 from stadtpuls.state.tracker import StateTracker
-from stadtpuls.store import Aggregate, Store
+from stadtpuls.store import Aggregate, Store, state_codec
 from stadtpuls.store.influx import InfluxStore
 from stadtpuls.store.sqlite import SQLiteStore
 from stadtpuls.timebase import NS_PER_S
@@ -170,3 +170,94 @@ def test_ingest_snapshot_equals_raw_scan_across_a_restart(
     finally:
         kill_leftovers()
         store.close()
+
+
+def _row_set(rows: list[StateRow]) -> dict[SeriesKey, tuple[int, float | None]]:
+    return {r.key: (r.at_ns, None if r.newest is None else r.newest.value) for r in rows}
+
+
+def test_a_packed_snapshot_splits_parts_that_would_be_too_long() -> None:
+    rng = random.Random(3)
+    now = time.time_ns()
+    # Random 200-character ids barely compress: 500 rows would overflow one string field.
+    rows = [StateRow("c0", SeriesKey("site", "".join(rng.choices("abcdef0123456789", k=200)),
+                                     Quantity.POWER), now, window_end_ns(now),
+                     Reading("site", f"x{i}", Quantity.POWER, now - i, float(i)), None, None)
+            for i in range(1_200)]
+    lines = state_codec.lines(rows).splitlines()
+    parts = [line.split('data="')[1].split('"')[0] for line in lines]
+    assert len(parts) > 1_200 // state_codec.PART_ROWS
+    assert max(len(p) for p in parts) <= state_codec.PART_MAX_BYTES
+    decoded = [r for p in parts for r in state_codec.from_part("c0", p)]
+    assert _row_set(decoded) == _row_set(rows)
+    assert list(state_codec.from_part("c0", "not base64 at all!")) == []
+
+
+def test_a_large_snapshot_round_trips_and_a_smaller_newer_one_replaces_it(store: Store) -> None:
+    assert isinstance(store, (SQLiteStore, InfluxStore))
+    now = time.time_ns()
+    site = f"big{uuid.uuid4().hex[:6]}"
+    keys = [SeriesKey(site, f"sensor-{i:05d}-{'x' * 80}", Quantity.TEMPERATURE)
+            for i in range(1_300)]
+
+    def rows(at: int, count: int, value: float) -> list[StateRow]:
+        return [StateRow("c0", k, at, window_end_ns(at),
+                         Reading(k.site, k.sensor, k.quantity, at - NS_PER_S, value),
+                         WindowFigures(FULL_S, 10), None) for k in keys[:count]]
+
+    store.write_states(rows(now, len(keys), 1.0))
+    merged = merge(store.read_states(now - NS_PER_S))
+    assert [merged[k].newest.value for k in keys] == [1.0] * len(keys)  # type: ignore[union-attr]
+    # A client's newest snapshot is its whole state: a smaller one (a restart that lost its
+    # buckets file) replaces the larger, including the packed parts it does not overwrite.
+    store.write_states(rows(now + 60 * NS_PER_S, 100, 2.0))
+    merged = merge(store.read_states(now - NS_PER_S))
+    assert merged.keys() == set(keys[:100])
+    assert {s.newest.value for s in merged.values()} == {2.0}  # type: ignore[union-attr]
+    assert merge(store.read_states(now + 90 * NS_PER_S)) == {}
+
+
+@pytest.mark.integration
+def test_a_city_dashboard_asks_the_store_only_for_overdue_series(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dashboard.data import status
+    from dashboard.data.source import DataSource
+    from stadtpuls.catalogue import load_catalogue
+
+    entry = site_yaml("city", 6)
+    for sensor in entry["sensors"]:  # type: ignore[attr-defined]
+        sensor["interval_s"] = 60
+    catalogue = load_catalogue(write_catalogue(tmp_path / "c.yaml", {"city": entry}))
+    store = SQLiteStore(tmp_path / "s.db")
+    now = time.time_ns()
+    key = [SeriesKey("city", f"s{i}", Quantity.POWER) for i in range(6)]
+    # s0..s3 reported 50 s ago (ok), s4 ten minutes ago (silent), s5 never.
+    before = [Reading("city", f"s{i}", Quantity.POWER, now - 50 * NS_PER_S, 10.0 + i)
+              for i in range(4)]
+    before.append(Reading("city", "s4", Quantity.POWER, now - 600 * NS_PER_S, 14.0))
+    store.write(before)
+    tracker = StateTracker(_windows)
+    tracker.add(before)
+    store.write_states(tracker.rows("c0", now - 40 * NS_PER_S))
+    # After the snapshot: new readings of every sensor.
+    store.write([Reading("city", f"s{i}", Quantity.POWER, now - 5 * NS_PER_S, 90.0 + i)
+                 for i in range(6)])
+    clock = now / NS_PER_S
+
+    def latest() -> dict[SeriesKey, float]:
+        source = DataSource.create(store, catalogue, clock=lambda: clock)
+        return {k: r.value for k, r in status.latest_readings(source).items()}
+
+    # A building: everything since the snapshot is read.
+    assert latest() == {k: 90.0 + i for i, k in enumerate(key)}
+    # A city (more series than the bound): s0..s3 are ok from the snapshot and keep its
+    # values until the next one; the overdue s4 and the unseen s5 are read from the store.
+    monkeypatch.setattr(status, "RAW_AFTER_SNAPSHOT_MAX", 4)
+    assert latest() == {**{k: 10.0 + i for i, k in enumerate(key[:4])},
+                        key[4]: 94.0, key[5]: 95.0}
+    # Seen 400 s later with no newer snapshot, most series are overdue (as in an outage):
+    # one query for all again.
+    clock = now / NS_PER_S + 400
+    assert latest() == {k: 90.0 + i for i, k in enumerate(key)}
+    store.close()

@@ -214,6 +214,25 @@ def test_latest_filters_by_site_and_age(store: Store) -> None:
 
 
 @pytest.mark.integration
+def test_latest_of_named_series_only(store: Store) -> None:
+    # The dashboard asks a city's store only for the overdue series (dashboard/data/status.py).
+    readings = [Reading("a", f"s{i}", Quantity.CO2, T0 + k * MIN, float(i * 10 + k))
+                for i in range(300) for k in range(3)]
+    readings.append(Reading("b", HOSTILE_IDS[0], Quantity.CO2, T0, 1.0))
+    store.write(readings)
+    wanted = [SeriesKey("a", f"s{i}", Quantity.CO2) for i in range(0, 300, 7)]
+    wanted.append(SeriesKey("b", HOSTILE_IDS[0], Quantity.CO2))
+    wanted.append(SeriesKey("a", "never-seen", Quantity.CO2))
+    found = store.latest(keys=wanted)
+    # More than one query's worth of series (InfluxDB names 250 per query), none left out.
+    assert set(found) == set(wanted[:-1])
+    assert found[SeriesKey("a", "s7", Quantity.CO2)].value == 72.0
+    assert found[wanted[-2]].value == 1.0
+    assert store.latest(keys=[]) == {}
+    assert set(store.latest(since_ns=T0 + MIN, keys=wanted)) == set(wanted[:-2])
+
+
+@pytest.mark.integration
 def test_the_storable_time_range_of_a_reading_is_the_stores(store: Store) -> None:
     # Reading refuses times outside it (tests/test_ingest_edge.py); influxd 1.6.7 refuses
     # the next value on either side, SQLite would overflow beyond int64.

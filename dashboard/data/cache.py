@@ -135,10 +135,12 @@ class CachedStore:
 
     def latest(
         self, site: str | None, since_ns: int | None, *, ttl_s: float,
-        until_ns: int | None = None,
+        until_ns: int | None = None, keys: Sequence[SeriesKey] | None = None,
     ) -> dict[SeriesKey, Reading]:
-        key = ("latest", site, since_ns, until_ns)
-        return self.cache.get(key, lambda: self.store.latest(site, since_ns, until_ns), ttl_s)
+        wanted = None if keys is None else tuple(sorted(keys))
+        key = ("latest", site, since_ns, until_ns, wanted)
+        return self.cache.get(
+            key, lambda: self.store.latest(site, since_ns, until_ns, keys=wanted), ttl_s)
 
     def aggregate(
         self,

@@ -210,7 +210,10 @@ class AlertConfig(_Rule):
     reminder_every: Duration = Field(14_400.0, alias="reminder",
                                      description="Remind of unacknowledged firing alerts this "
                                      "often; 0 = never.")
-    _memo: dict[tuple[str, str, Quantity], ResolvedRules] = PrivateAttr(default_factory=dict)
+    # Keyed by the layers that apply, not by sensor: 10,000 sensors of one template resolve
+    # once per site and quantity (a cold dashboard resolved every sensor, 0.8 s of CPU).
+    _memo: dict[tuple[str | None, str | None, Quantity], ResolvedRules] = PrivateAttr(
+        default_factory=dict)
 
     def check_references(self, sensors: dict[str, set[str]]) -> None:
         """Site and sensor ids named here exist; recipient ids are unique."""
@@ -232,7 +235,10 @@ class AlertConfig(_Rule):
                     raise ValueError(f"recipient {recipient.id!r} names unknown site {site!r}")
 
     def rules_for(self, site: str, sensor_id: str, quantity: Quantity) -> ResolvedRules:
-        key = (site, sensor_id, quantity)
+        site_rules = self.sites.get(site)
+        key = (site if site_rules is not None else None,
+               sensor_id if site_rules is not None and sensor_id in site_rules.sensors
+               else None, quantity)
         found = self._memo.get(key)
         if found is None:
             found = self._memo[key] = self._resolve(site, sensor_id, quantity)

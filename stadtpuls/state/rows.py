@@ -93,6 +93,17 @@ def _newer(a: Reading | None, b: Reading | None) -> Reading | None:
     return b if b.time_ns > a.time_ns else a
 
 
+def newest_snapshots(rows: Iterable[StateRow]) -> list[StateRow]:
+    """Each client's newest snapshot: a snapshot is the client's whole state, so rows of an
+    older one (a series it no longer tracks, a part left over from a larger snapshot) go."""
+    rows = list(rows)
+    newest: dict[str, int] = {}
+    for r in rows:
+        if r.at_ns > newest.get(r.client, r.at_ns - 1):
+            newest[r.client] = r.at_ns
+    return [r for r in rows if r.at_ns == newest[r.client]]
+
+
 def merge(rows: Iterable[StateRow]) -> dict[SeriesKey, SeriesState]:
     """Every series' state at the newest window end any client wrote.
 

@@ -22,7 +22,7 @@ from influxdb_client.rest import ApiException
 
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.rollup.planning import answer, answer_energy
-from stadtpuls.state.rows import StateRow
+from stadtpuls.state.rows import StateRow, newest_snapshots
 from stadtpuls.store import state_codec
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
 from stadtpuls.store.influx_rollups import InfluxRollups, where_clause
@@ -31,6 +31,8 @@ from stadtpuls.store.protocol import Aggregate, WindowSeries
 from stadtpuls.units import Quantity
 
 _MEASUREMENTS = "|".join(q.value for q in Quantity)
+_KEYS_PER_QUERY = 250
+"""Series named in one query's WHERE (two bound parameters each)."""
 
 
 class InfluxStore(InfluxRollups):
@@ -120,12 +122,23 @@ class InfluxStore(InfluxRollups):
 
     def latest(
         self, site: str | None = None, since_ns: int | None = None,
-        until_ns: int | None = None,
+        until_ns: int | None = None, *, keys: Sequence[SeriesKey] | None = None,
     ) -> dict[SeriesKey, Reading]:
-        where, params = where_clause(site=site, start_ns=since_ns, end_ns=until_ns)
-        q = (f'SELECT last("value") AS "value", "implausible", "unregistered" '
-             f"FROM /^({_MEASUREMENTS})$/ {where} GROUP BY \"site\", \"sensor\"")
+        if keys is not None and not keys:
+            return {}
         out: dict[SeriesKey, Reading] = {}
+        chunks = [keys[i:i + _KEYS_PER_QUERY] for i in range(0, len(keys), _KEYS_PER_QUERY)] \
+            if keys is not None else [()]
+        for chunk in chunks:
+            where, params = where_clause(keys=chunk, site=site, start_ns=since_ns,
+                                         end_ns=until_ns)
+            q = (f'SELECT last("value") AS "value", "implausible", "unregistered" '
+                 f"FROM /^({_MEASUREMENTS})$/ {where} GROUP BY \"site\", \"sensor\"")
+            self._latest_into(out, q, params)
+        return out
+
+    def _latest_into(self, out: dict[SeriesKey, Reading], q: str, params: dict[str, Any]
+                     ) -> None:
         for series in self._series(self._query(q, params)):
             tags = series.get("tags", {})
             cols = series["columns"]
@@ -137,7 +150,6 @@ class InfluxStore(InfluxRollups):
                     bool(rec.get("unregistered")),
                 )
                 out[reading.key] = reading
-        return out
 
     def aggregate(
         self,
@@ -236,22 +248,24 @@ class InfluxStore(InfluxRollups):
     # -- sensor state snapshots (stadtpuls.state) ------------------------------------------
 
     def write_states(self, rows: Sequence[StateRow]) -> None:
-        for start in range(0, len(rows), self._batch_size):
-            self._write_with_retries(state_codec.lines(rows[start:start + self._batch_size]))
+        by_client: dict[str, list[StateRow]] = {}
+        for row in rows:
+            by_client.setdefault(row.client, []).append(row)
+        for client_rows in by_client.values():
+            self._write_with_retries(state_codec.lines(client_rows))
 
     def read_states(self, since_ns: int) -> list[StateRow]:
         # Points sit at the start of their UTC day; `at` says when the snapshot was taken.
         day = since_ns // state_codec.DAY_NS * state_codec.DAY_NS
-        q = (f"SELECT * FROM {quote_ident(state_codec.MEASUREMENT)} "
-             'WHERE time >= $day AND "at" >= $since GROUP BY *')
-        newest: dict[tuple[str, SeriesKey], StateRow] = {}
+        q = (f'SELECT "data", "client" FROM {quote_ident(state_codec.MEASUREMENT)} '
+             'WHERE time >= $day AND "at" >= $since')
+        rows: list[StateRow] = []
         for s in self._series(self._query(q, {"day": day, "since": since_ns})):
-            for row in state_codec.from_influx_series(s):
-                ident = (row.client, row.key)
-                held = newest.get(ident)
-                if held is None or row.at_ns > held.at_ns:
-                    newest[ident] = row
-        return list(newest.values())
+            cols = s["columns"]
+            data_at, client_at = cols.index("data"), cols.index("client")
+            for values in s["values"]:
+                rows += state_codec.from_part(str(values[client_at]), str(values[data_at]))
+        return newest_snapshots(rows)
 
     def _query(self, q: str, params: dict[str, Any]) -> dict[str, Any]:
         fields = {"db": self.database, "q": q, "epoch": "ns", "params": json.dumps(params)}

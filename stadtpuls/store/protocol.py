@@ -64,12 +64,14 @@ class StoreReader(Protocol):
 
     def latest(
         self, site: str | None = None, since_ns: int | None = None,
-        until_ns: int | None = None,
+        until_ns: int | None = None, *, keys: Sequence[SeriesKey] | None = None,
     ) -> dict[SeriesKey, Reading]:
         """The newest reading of every series (of one site, in [since_ns, until_ns)).
 
         `until_ns` keeps a reading dated in the future from hiding the current one, and lets
         the alert evaluator and its preview look at the store as it was at a past instant.
+        `keys` asks for these series only (none: every series); the answer may hold other
+        quantities of the same site and sensor.
         """
         ...
 
@@ -167,5 +169,6 @@ class SensorStateStore(Protocol):
         ...
 
     def read_states(self, since_ns: int) -> list[StateRow]:
-        """Every client's rows written at or after `since_ns`."""
+        """Every client's newest snapshot, when written at or after `since_ns`
+        (`stadtpuls.state.rows.newest_snapshots`)."""
         ...

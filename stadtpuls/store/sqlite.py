@@ -15,7 +15,7 @@ from typing import Any
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.rollup.planning import answer, answer_energy
 from stadtpuls.sqlite_threads import ThreadConnections
-from stadtpuls.state.rows import StateRow
+from stadtpuls.state.rows import StateRow, newest_snapshots
 from stadtpuls.store import state_codec
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
 from stadtpuls.store.protocol import Aggregate, WindowSeries
@@ -125,9 +125,19 @@ class SQLiteStore(SQLiteRollups):
 
     def latest(
         self, site: str | None = None, since_ns: int | None = None,
-        until_ns: int | None = None,
+        until_ns: int | None = None, *, keys: Sequence[SeriesKey] | None = None,
     ) -> dict[SeriesKey, Reading]:
-        where, params = _filters(site=site, start_ns=since_ns, end_ns=until_ns)
+        if keys is not None:
+            # One indexed look-up per series: cheaper than grouping the whole table.
+            found: dict[SeriesKey, Reading] = {}
+            for key in keys:
+                found.update(self._latest(site, since_ns, until_ns, key))
+            return found
+        return self._latest(site, since_ns, until_ns)
+
+    def _latest(self, site: str | None, since_ns: int | None, until_ns: int | None,
+                key: SeriesKey | None = None) -> dict[SeriesKey, Reading]:
+        where, params = _filters(key=key, site=site, start_ns=since_ns, end_ns=until_ns)
         # SQLite documents that bare columns in a MAX() aggregate query come from the row
         # holding the maximum, which is exactly "the newest reading per series".
         sql = (
@@ -237,8 +247,8 @@ class SQLiteStore(SQLiteRollups):
 
     def read_states(self, since_ns: int) -> list[StateRow]:
         sql = f"SELECT {_STATE_COLUMNS} FROM sensor_state WHERE at >= ?"
-        return [row for values in self._query(sql, [since_ns])
-                if (row := state_codec.from_flat(values)) is not None]
+        return newest_snapshots(row for values in self._query(sql, [since_ns])
+                                if (row := state_codec.from_flat(values)) is not None)
 
     def _query(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         try:

@@ -1,13 +1,20 @@
 """Snapshot rows (`stadtpuls.state.rows.StateRow`) as InfluxDB points and SQLite rows.
 
-InfluxDB: measurement `stadtpuls_sensor_state`, tags client/site/sensor/quantity, one point
-per series and client per UTC day (the point's time is the day's start, so a new snapshot
-overwrites the last one instead of adding 10,000 points a minute; the day keeps the point
-inside any retention period). The snapshot's own time is the field `at`.
+InfluxDB: measurement `stadtpuls_state`, tags client/part, field `data` holding up to
+`PART_ROWS` rows (JSON, zlib, base64) and field `at`, the snapshot's time. A point sits at
+the start of its UTC day, so a new snapshot overwrites the last one instead of adding points
+(the day keeps it inside any retention period). Rows are packed rather than one point per
+series because InfluxDB pays per series for every query: with 10,000 sensors, reading one
+point per series took a second of influxd's time on every page refresh; twenty packed points
+take milliseconds. A part left over from a larger snapshot carries an older `at` and loses
+to the newer row of each series in `merge`.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -16,7 +23,10 @@ from stadtpuls.state.rows import StateRow, WindowFigures, row_quantity
 from stadtpuls.store.line_protocol import escape_tag
 from stadtpuls.timebase import NS_PER_S
 
-MEASUREMENT = "stadtpuls_sensor_state"
+MEASUREMENT = "stadtpuls_state"
+PART_ROWS = 500
+PART_MAX_BYTES = 48_000
+"""InfluxDB 1.x keeps string fields up to 64 KB; a part that would be longer is split."""
 DAY_NS = 86_400 * NS_PER_S
 COLUMNS = ("client", "site", "sensor", "quantity", "at", "end", "t", "v", "imp", "unreg",
            "cw", "cn", "sw", "sn", "smin", "smax")
@@ -49,33 +59,35 @@ def from_flat(values: Sequence[Any]) -> StateRow | None:
                     full, stuck)
 
 
-def lines(rows: Iterable[StateRow]) -> str:
-    out = []
-    for r in rows:
-        values = flat(r)
-        tags = ",".join(f"{k}={escape_tag(str(v))}" for k, v in zip(COLUMNS[:4], values[:4],
-                                                                    strict=True))
-        fields = []
-        for k, v in zip(COLUMNS[4:], values[4:], strict=True):
-            if v is None:
-                continue
-            if isinstance(v, bool):
-                fields.append(f"{k}={'true' if v else 'false'}")
-            elif isinstance(v, int):
-                fields.append(f"{k}={v}i")
-            else:
-                fields.append(f"{k}={float(v)!r}")
-        out.append(f"{MEASUREMENT},{tags} {','.join(fields)} {r.at_ns // DAY_NS * DAY_NS}")
-    return "\n".join(out)
+def lines(rows: Sequence[StateRow]) -> str:
+    """Line protocol for one client's snapshot: parts of at most `PART_ROWS` rows."""
+    out: list[tuple[StateRow, str]] = []
+    for start in range(0, len(rows), PART_ROWS):
+        out += _parts(rows[start:start + PART_ROWS])
+    return "\n".join(f"{MEASUREMENT},client={escape_tag(r.client)},part={n:05d} "
+                     f'at={r.at_ns}i,data="{data}" {r.at_ns // DAY_NS * DAY_NS}'
+                     for n, (r, data) in enumerate(out))
 
 
-def from_influx_series(series: dict[str, Any]) -> Iterable[StateRow]:
-    """Rows of an InfluxQL `SELECT * … GROUP BY *` answer (tags come as the group's tags)."""
-    tags = series.get("tags") or {}
-    cols = series["columns"]
-    for values in series["values"]:
-        rec = dict(zip(cols, values, strict=True))
-        rec.update(tags)
-        row = from_flat([rec.get(c) for c in COLUMNS])
+def _parts(rows: Sequence[StateRow]) -> list[tuple[StateRow, str]]:
+    packed = json.dumps([flat(r)[1:] for r in rows], separators=(",", ":"),
+                        allow_nan=False).encode()
+    data = base64.b64encode(zlib.compress(packed, 6)).decode("ascii")
+    if len(data) > PART_MAX_BYTES and len(rows) > 1:
+        half = len(rows) // 2
+        return _parts(rows[:half]) + _parts(rows[half:])
+    # One row alone over the limit cannot happen: ids are at most 256 characters.
+    return [(max(rows, key=lambda r: r.at_ns), data)]
+
+
+def from_part(client: str, data: str) -> Iterable[StateRow]:
+    """The rows of one packed part (a damaged part yields nothing: readers fall back)."""
+    try:
+        values = json.loads(zlib.decompress(base64.b64decode(data)))
+    except (ValueError, zlib.error):
+        return
+    for flat_values in values:
+        row = from_flat([client, *flat_values]) if len(flat_values) == len(COLUMNS) - 1 \
+            else None
         if row is not None:
             yield row
