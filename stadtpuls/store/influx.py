@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import urllib3
@@ -21,7 +20,6 @@ from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 
 from stadtpuls.reading import Reading, SeriesKey
-from stadtpuls.rollup.planning import answer, answer_energy
 from stadtpuls.state.rows import StateRow, newest_snapshots
 from stadtpuls.store import state_codec
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
@@ -37,6 +35,8 @@ _KEYS_PER_QUERY = 250
 
 class InfluxStore(InfluxRollups):
     """A `Store` on InfluxDB. `bucket` is `db/rp` on 1.x, the bucket name on 2.x/3.x."""
+
+    parallel_parts = True
 
     def __init__(
         self,
@@ -150,42 +150,6 @@ class InfluxStore(InfluxRollups):
                     bool(rec.get("unregistered")),
                 )
                 out[reading.key] = reading
-
-    def aggregate(
-        self,
-        series: Iterable[SeriesKey],
-        start_ns: int,
-        end_ns: int,
-        window_ns: int,
-        aggregates: Sequence[Aggregate],
-        *,
-        offset_ns: int = 0,
-        exclude_implausible: bool = False,
-    ) -> dict[SeriesKey, WindowSeries]:
-        """Answered from a roll-up tier where one can (`stadtpuls.rollup.planning`)."""
-        if window_ns <= 0:
-            raise ValueError("window_ns must be positive")
-        keys = list(dict.fromkeys(series))
-        if Aggregate.ENERGY in aggregates:
-            if len(aggregates) != 1:
-                raise ValueError("Aggregate.ENERGY is asked alone")
-            return answer_energy(
-                self.points,
-                lambda tier, a, b, _, __: self._tier_partials(tier, keys, a, b, window_ns,
-                                                              offset_ns, True, False, True),
-                self.coverage, keys, start_ns, end_ns, window_ns, offset_ns)
-        # The parts of a query answered from a roll-up tier run at once (planning.answer).
-        # A pool per call, not per store: threads start only for a query with several parts,
-        # and a worker thread that dies (it happened when a test harness killed threads)
-        # cannot leave later queries waiting forever for a pool that no longer runs them.
-        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="influx-parts") as pool:
-            return answer(
-                lambda lo, hi, aggs: self._raw_aggregate(keys, lo, hi, window_ns, aggs,
-                                                         offset_ns, exclude_implausible),
-                lambda tier, a, b, last, _: self._tier_partials(
-                    tier, keys, a, b, window_ns, offset_ns, exclude_implausible, last, False),
-                self.coverage, start_ns, end_ns, window_ns, offset_ns, aggregates,
-                exclude_implausible, pool)
 
     def _raw_aggregate(
         self, series: Sequence[SeriesKey], start_ns: int, end_ns: int, window_ns: int,

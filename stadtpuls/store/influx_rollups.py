@@ -37,6 +37,7 @@ from stadtpuls.rollup.planning import Partial, window_of
 from stadtpuls.rollup.tiers import RollupRow, Tier
 from stadtpuls.store.errors import StoreRejected, StoreUnavailable
 from stadtpuls.store.line_protocol import escape_tag, quote_ident
+from stadtpuls.store.planned import TierPlannedAggregate
 from stadtpuls.store.protocol import Point
 from stadtpuls.timebase import MIN_NS, NS_PER_S
 from stadtpuls.units import Quantity
@@ -74,7 +75,7 @@ def encode_rows(tier: Tier, rows: Sequence[RollupRow]) -> str:
     return "\n".join(lines)
 
 
-class InfluxRollups:
+class InfluxRollups(TierPlannedAggregate):
     """Mixed into `InfluxStore`, which provides queries, writes and the HTTP pool."""
 
     url: str

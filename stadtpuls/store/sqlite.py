@@ -8,12 +8,11 @@ dashboard requests from a pool of them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from stadtpuls.reading import Reading, SeriesKey
-from stadtpuls.rollup.planning import answer, answer_energy
 from stadtpuls.sqlite_threads import ThreadConnections
 from stadtpuls.state.rows import StateRow, newest_snapshots
 from stadtpuls.store import state_codec
@@ -152,37 +151,6 @@ class SQLiteStore(SQLiteRollups):
                               bool(implausible), bool(unregistered))
             out[reading.key] = reading
         return out
-
-    def aggregate(
-        self,
-        series: Iterable[SeriesKey],
-        start_ns: int,
-        end_ns: int,
-        window_ns: int,
-        aggregates: Sequence[Aggregate],
-        *,
-        offset_ns: int = 0,
-        exclude_implausible: bool = False,
-    ) -> dict[SeriesKey, WindowSeries]:
-        """Answered from a roll-up tier where one can (`stadtpuls.rollup.planning`)."""
-        if window_ns <= 0:
-            raise ValueError("window_ns must be positive")
-        keys = list(dict.fromkeys(series))
-        if Aggregate.ENERGY in aggregates:
-            if len(aggregates) != 1:
-                raise ValueError("Aggregate.ENERGY is asked alone")
-            return answer_energy(
-                self.points,
-                lambda tier, a, b, _, __: self._tier_partials(tier, keys, a, b, window_ns,
-                                                              offset_ns, True, False, True),
-                self.coverage, keys, start_ns, end_ns, window_ns, offset_ns)
-        return answer(
-            lambda lo, hi, aggs: self._raw_aggregate(keys, lo, hi, window_ns, aggs, offset_ns,
-                                                     exclude_implausible),
-            lambda tier, a, b, last, _: self._tier_partials(
-                tier, keys, a, b, window_ns, offset_ns, exclude_implausible, last, False),
-            self.coverage, start_ns, end_ns, window_ns, offset_ns, aggregates,
-            exclude_implausible)
 
     def _raw_aggregate(
         self, series: Sequence[SeriesKey], start_ns: int, end_ns: int, window_ns: int,

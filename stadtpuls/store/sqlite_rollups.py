@@ -15,6 +15,7 @@ from stadtpuls.reading import SeriesKey
 from stadtpuls.rollup.planning import Partial
 from stadtpuls.rollup.tiers import TIERS, RollupRow, Tier
 from stadtpuls.store.errors import StoreUnavailable
+from stadtpuls.store.planned import TierPlannedAggregate
 from stadtpuls.store.protocol import Point
 
 _COLUMNS = ("count_all", "count", "total", "minimum", "maximum", "first_ns", "first",
@@ -37,7 +38,7 @@ CREATE TABLE IF NOT EXISTS rollup_coverage (tier TEXT PRIMARY KEY, from_ns INTEG
 """
 
 
-class SQLiteRollups:
+class SQLiteRollups(TierPlannedAggregate):
     """Mixed into `SQLiteStore`, which provides the connection and the error mapping."""
 
     path: str
