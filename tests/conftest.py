@@ -16,6 +16,8 @@ from typing import NoReturn, TypeVar
 
 import pytest
 
+from stadtpuls.store.influx import InfluxStore
+from stadtpuls.store.sqlite import SQLiteStore
 from testkit.servers import BinaryNotFoundError, InfluxServer, MosquittoServer
 
 ServerT = TypeVar("ServerT", MosquittoServer, InfluxServer)
@@ -96,6 +98,21 @@ def influx_db(influx: InfluxServer) -> Iterator[str]:
     yield name
     if influx.running:
         influx.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "influx"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLiteStore | InfluxStore]:
+    """Each store in turn, empty: a test that takes it is a contract both must keep
+    (SQLite in the test's directory, a fresh database on the session's influxd)."""
+    s: SQLiteStore | InfluxStore
+    if request.param == "sqlite":
+        s = SQLiteStore(tmp_path / "readings.db")
+    else:
+        db = request.getfixturevalue("influx_db")
+        server: InfluxServer = request.getfixturevalue("influx")
+        s = InfluxStore(server.url, f"{db}/autogen", timeout_s=30)
+    yield s
+    s.close()
 
 
 @pytest.fixture

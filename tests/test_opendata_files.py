@@ -32,7 +32,6 @@ from stadtpuls.store.sqlite import SQLiteStore
 from stadtpuls.timebase import MAX_NS, MIN_NS, to_ns
 from stadtpuls.units import Quantity
 from testkit.counting_store import CountingStore
-from testkit.servers import InfluxServer
 
 ROOT = Path(__file__).resolve().parents[1]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -62,21 +61,16 @@ def catalogue() -> Catalogue:
     return load_catalogue(ROOT / "config" / "stuehlinger.yaml")
 
 
-@pytest.fixture(params=["sqlite", "influx"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s: Store = SQLiteStore(tmp_path / "readings.db")
-    else:
-        db = request.getfixturevalue("influx_db")
-        server: InfluxServer = request.getfixturevalue("influx")
-        s = InfluxStore(server.url, f"{db}/autogen")
+@pytest.fixture
+def store(store: Store) -> Iterator[Store]:
+    """Each store (conftest.py) with the open-data test's readings."""
+    s = store
     s.write(_minute_data(FIRST, datetime(2025, 4, 3, tzinfo=BERLIN)))
     s.write([Reading(SITE, SENSOR, Quantity.TEMPERATURE, to_ns(NOW - timedelta(hours=1)), 8.0)])
     for sensor in NOT_PUBLIC:  # data the files must never show
         s.write([Reading(SITE, sensor, Quantity.CO2, to_ns(FIRST) + k * 60 * 10**9, 600.0)
                  for k in range(100)])
     yield s
-    s.close()
 
 
 @pytest.fixture

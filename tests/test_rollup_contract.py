@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,10 +25,7 @@ from stadtpuls.rollup.retention import RetentionPolicy, apply_retention
 from stadtpuls.rollup.tiers import TIERS, RollupRow, Tier, floor_to
 from stadtpuls.rollup.worker import Recomputer, widen_coverage
 from stadtpuls.store import Aggregate, RollupStore
-from stadtpuls.store.influx import InfluxStore
-from stadtpuls.store.sqlite import SQLiteStore
 from stadtpuls.units import Quantity
-from testkit.servers import InfluxServer
 
 pytestmark = pytest.mark.integration
 
@@ -46,18 +41,6 @@ METER = SeriesKey(SITE, "meter", Quantity.ENERGY)
 TEMP = SeriesKey(SITE, "temp", Quantity.TEMPERATURE)
 KEYS = (PV, METER, TEMP)
 INTERVAL_S = 60.0
-
-
-@pytest.fixture(params=["sqlite", "influx"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RollupStore]:
-    if request.param == "sqlite":
-        s: RollupStore = SQLiteStore(tmp_path / "readings.db")
-    else:
-        db = request.getfixturevalue("influx_db")
-        server: InfluxServer = request.getfixturevalue("influx")
-        s = InfluxStore(server.url, f"{db}/autogen")
-    yield s
-    s.close()
 
 
 def _dataset(rng: random.Random) -> list[Reading]:

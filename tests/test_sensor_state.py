@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,18 +32,6 @@ STUCK_S = 7_200
 
 def _windows(_key: SeriesKey) -> tuple[float | None, float | None]:
     return FULL_S, STUCK_S
-
-
-@pytest.fixture(params=["sqlite", "influx"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s: Store = SQLiteStore(tmp_path / "store.db")
-    else:
-        influx: InfluxServer = request.getfixturevalue("influx")
-        db: str = request.getfixturevalue("influx_db")
-        s = InfluxStore(influx.url, f"{db}/autogen", timeout_s=30)
-    yield s
-    s.close()
 
 
 def _raw(store: Store, keys: list[SeriesKey], end: int) -> dict[SeriesKey, tuple[int, ...]]:

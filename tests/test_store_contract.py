@@ -10,7 +10,6 @@ import math
 import random
 import urllib.request
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,18 +35,6 @@ HOSTILE_IDS = [
     "back\\slash",
     "$sensor0",
 ]
-
-
-@pytest.fixture(params=["sqlite", "influx"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s: Store = SQLiteStore(tmp_path / "readings.db")
-    else:
-        db = request.getfixturevalue("influx_db")
-        server: InfluxServer = request.getfixturevalue("influx")
-        s = InfluxStore(server.url, f"{db}/autogen")
-    yield s
-    s.close()
 
 
 def _dataset(n_sensors: int = 20, per_sensor: int = 5_000, seed: int = 7) -> list[Reading]:
