@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import wait as wait  # the a11y tests import it from here
 
 from stadtpuls.catalogue import Catalogue, load_catalogue
 from stadtpuls.store.sqlite import SQLiteStore
@@ -88,14 +88,6 @@ def assert_no_violations(driver: Any, source: str, where: str) -> None:
 # --- waiting -------------------------------------------------------------------------------
 
 
-def wait(condition: Callable[[], Any], timeout: float, what: str, step: float = 0.25) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 _SETTLED_JS = """

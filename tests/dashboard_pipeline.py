@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import waiting
 from paho.mqtt.client import Client
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -57,13 +58,7 @@ def cli(*args: str) -> list[str]:
 
 
 def wait(condition: Callable[[], Any], timeout: float, what: str, step: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    return waiting.wait(condition, timeout, what, step)
 
 
 def running_pipeline(mosquitto: MosquittoServer, influx: InfluxServer,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from ingest_fakes import SITE, T0, FailingStore, TinyDecoder, payload
+from waiting import wait
 
 from ingest.config import IngestConfig
 from ingest.deadletter import DeadLetterStore, NewDeadLetter
@@ -35,10 +36,7 @@ MQTT = MqttSettings("broker.example", 8883, True, "ingest-user", "s3cret")
 
 
 def wait_for(cond: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "condition not reached before the deadline"
-        time.sleep(0.01)
+    wait(cond, timeout, step=0.01)
 
 
 def msg(mid: int, body: bytes, topic: str = "t/x") -> InboundMessage:

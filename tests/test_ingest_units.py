@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from ingest_fakes import SITE, T0, FailingStore, TinyDecoder, payload
+from waiting import wait
 
 from ingest.batching import Batch, BatchBuilder
 from ingest.config import IngestConfig
@@ -84,10 +85,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
 
 
 def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "condition not reached before the deadline"
-        time.sleep(0.01)
+    wait(cond, timeout, step=0.01)
 
 
 # --- inbound queue and session acks ---------------------------------------------------------
