@@ -11,6 +11,7 @@ the page in place. `?lang=en` in any URL sets it too (handy for kiosk screens).
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -81,7 +82,22 @@ def create_app(
     # A function: each visitor's first language comes from their request (dashboard.language).
     app.layout = _frame
     _frame_callbacks(app)
+    threading.Thread(target=_warm_up, name="dashboard-warm-up", daemon=True).start()
     return app
+
+
+def _warm_up() -> None:
+    """Pay the process's one-time costs before the first visitor does: plotly builds its
+    validators and the theme's template on first use, and the health rule for PV at night
+    imports pvlib (about a second each on these machines)."""
+    import plotly.graph_objects as go
+    import pvlib  # noqa: F401
+
+    from dashboard.figures import theme
+
+    figure = go.Figure(go.Scatter(x=[0], y=[0]))
+    figure.update_layout(**theme.base_layout("de", height=100))
+    figure.to_plotly_json()
 
 
 class _App(Dash):
