@@ -35,6 +35,7 @@ from dashboard.reports import routes as report_routes
 from dashboard.ui import aria, now_text
 from opendata import routes as opendata_routes
 from opendata.sta import routes as sta_routes
+from stadtpuls import sun
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.settings import OperatorSettings
 from stadtpuls.store import StoreError
@@ -102,13 +103,13 @@ def _warm_up(source: DataSource) -> None:
     except StoreError as exc:
         log.info("dashboard warm-up: no sensor state yet (%s)", exc)
     import plotly.graph_objects as go
-    import pvlib  # noqa: F401
 
     from dashboard.figures import theme
 
     figure = go.Figure(go.Scatter(x=[0], y=[0]))
     figure.update_layout(**theme.base_layout("de", height=100))
     figure.to_plotly_json()
+    sun.load()
 
 
 class _App(Dash):

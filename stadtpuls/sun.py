@@ -19,6 +19,17 @@ _MAX_CACHED = 200_000
 
 _cache: dict[tuple[float, float, float, int], float] = {}
 _lock = threading.Lock()
+_import_lock = threading.Lock()
+
+
+def load() -> None:
+    """Import pvlib now (the dashboard warms it up in the background at start).
+
+    Under one lock: a thread that imports it while another is half-way through the same
+    import can be handed the half-initialised module (seen: "partially initialized module
+    'pvlib' has no attribute 'solarposition'" on the dashboard's first requests)."""
+    with _import_lock:
+        import pvlib.solarposition  # noqa: F401
 
 
 def sun_down(lat: float, lon: float, altitude_m: float, time_ns: int) -> bool:
@@ -45,6 +56,8 @@ def sun_down_during(lat: float, lon: float, altitude_m: float, start_ns: int,
 def prime(lat: float, lon: float, altitude_m: float, start_ns: int, end_ns: int) -> None:
     """Compute every 5-minute slot in [start_ns, end_ns] at once."""
     import pandas as pd
+
+    load()
     import pvlib
 
     slots = range(start_ns // SLOT_NS, end_ns // SLOT_NS + 1)
