@@ -37,6 +37,7 @@ from opendata import routes as opendata_routes
 from opendata.sta import routes as sta_routes
 from stadtpuls import sun
 from stadtpuls.catalogue import Catalogue
+from stadtpuls.per_process import OncePerProcess
 from stadtpuls.settings import OperatorSettings
 from stadtpuls.store import StoreError
 from stadtpuls.store.protocol import StoreReader
@@ -88,8 +89,9 @@ def create_app(
     # A function: each visitor's first language comes from their request (dashboard.language).
     app.layout = _frame
     _frame_callbacks(app)
-    threading.Thread(target=_warm_up, args=(source,), name="dashboard-warm-up",
-                     daemon=True).start()
+    # At the first request of each process, not here (stadtpuls.per_process says why).
+    app.server.before_request(OncePerProcess(lambda: threading.Thread(
+        target=_warm_up, args=(source,), name="dashboard-warm-up", daemon=True).start()))
     return app
 
 

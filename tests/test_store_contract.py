@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import random
+import subprocess
+import sys
 import urllib.request
 from collections import defaultdict
 from pathlib import Path
@@ -22,6 +24,7 @@ from stadtpuls.timebase import MAX_NS, MIN_NS
 from stadtpuls.units import Quantity
 from testkit.servers import InfluxServer
 
+ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_750_000_000 * 10**9  # 2025-06-15T15:06:40Z
 MIN = 60 * 10**9
 HOUR = 60 * MIN
@@ -329,3 +332,38 @@ def test_readings_are_raw_points_in_order_with_a_limit(store: Store) -> None:
                           T0, T0 + HOUR, limit=5) == []
     with pytest.raises(ValueError, match="limit"):
         store.readings(key, T0, T0 + HOUR, limit=0)
+
+
+def test_sqlite_closed_while_other_threads_read(tmp_path: Path) -> None:
+    # Closing a connection while its thread runs a statement crashed the interpreter (the
+    # dashboard's warm-up thread still read when a test closed the store). In a subprocess:
+    # a crash must fail this test, not end the test session.
+    code = f"""
+import threading, time
+from stadtpuls.reading import Reading
+from stadtpuls.store import StoreUnavailable
+from stadtpuls.store.sqlite import SQLiteStore
+from stadtpuls.units import Quantity
+store = SQLiteStore({str(tmp_path / "s.db")!r})
+store.write([Reading("a", f"s{{i}}", Quantity.CO2, {T0} + k, 1.0)
+             for i in range(50) for k in range(2000)])
+refused = []
+def read():
+    while True:
+        try:
+            store.latest()
+            store.counts(0, 2**62)
+        except StoreUnavailable as exc:
+            refused.append(str(exc))
+            return
+threads = [threading.Thread(target=read) for _ in range(4)]
+for t in threads: t.start()
+time.sleep(0.5)
+store.close()
+for t in threads: t.join(30)
+print(len(refused), refused[0])
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("4 SQLite store") and "is closed" in done.stdout

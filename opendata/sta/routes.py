@@ -16,6 +16,7 @@ from flask import Flask, Response, current_app, request
 from opendata.sta.errors import StaError
 from opendata.sta.service import Service
 from stadtpuls.catalogue import Catalogue
+from stadtpuls.per_process import OncePerProcess
 from stadtpuls.store.errors import StoreError
 from stadtpuls.store.protocol import StoreReader
 
@@ -30,7 +31,9 @@ _log = logging.getLogger(__name__)
 def install(server: Flask, store: StoreReader, catalogue: Catalogue) -> None:
     """Serve the SensorThings API of `catalogue`'s public sensors from `store`."""
     service = Service(store, catalogue)
-    service.first_times.start()
+    # Ready before the first Datastream is asked for, but started in the serving process
+    # (stadtpuls.per_process: never before gunicorn's fork).
+    server.before_request(OncePerProcess(service.first_times.start))
     server.config[_SERVICE_KEY] = service
     methods = ["GET", "HEAD", *_WRITES]
     server.add_url_rule(PREFIX, "sta_root", _handle, methods=methods, defaults={"path": ""})

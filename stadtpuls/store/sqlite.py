@@ -80,7 +80,11 @@ class SQLiteStore(SQLiteRollups):
             conn.executescript(_SCHEMA + ROLLUP_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
-        return self._conns.get()
+        try:
+            return self._conns.get()
+        except sqlite3.ProgrammingError:
+            # A thread still at work when the store was closed (a background refresh).
+            raise StoreUnavailable(f"SQLite store {self.path} is closed") from None
 
     def _open(self) -> sqlite3.Connection:
         try:
