@@ -160,7 +160,10 @@ def _table(table: Table) -> html.Div:
                         for row, cells in table.rows]),
         ], className="table report-table"),
         html.P(table.note, className="footnote") if table.note else None,
-    ], className="table-wrap card", id=f"report-{table.key}")
+        # Narrow screens scroll the table in this box: focusable and named, so the keyboard
+        # can scroll it too (as ui.scroll_region).
+    ], className="table-wrap card", id=f"report-{table.key}", tabIndex="0", role="region",
+        **aria(label=table.caption))
 
 
 def render(view: ReportView, lang: str) -> list[Any]:
