@@ -166,6 +166,14 @@ def _table(table: Table) -> html.Div:
         **aria(label=table.caption))
 
 
+# The narrow chart's screens: stadtpuls.css sizes it in the same media query.
+NARROW = "(max-width: 720px)"
+
+
+def _svg_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
 def render(view: ReportView, lang: str) -> list[Any]:
     return [
         html.Section([
@@ -175,9 +183,11 @@ def render(view: ReportView, lang: str) -> list[Any]:
                      for label, value in view.figures], className="report-figures",
                     **aria(label=t("report.key_figures", lang))),
             html.Figure([
-                html.Img(src="data:image/svg+xml;base64,"
-                         + base64.b64encode(view.chart_svg.encode()).decode(),
-                         alt=view.chart_title, className="report-chart"),
+                html.Picture([
+                    html.Source(srcSet=_svg_uri(view.chart_svg_narrow), media=NARROW),
+                    html.Img(src=_svg_uri(view.chart_svg), alt=view.chart_title,
+                             className="report-chart"),
+                ]),
                 html.Figcaption(view.chart_title, className="footnote"),
             ], className="report-figure-chart"),
         ], className="card"),
