@@ -305,6 +305,14 @@ TEXT: _T = _pairs(
     grid__applyFilter=("Anwenden", "Apply"),
     grid__resetFilter=("Zurücksetzen", "Reset"),
     grid__clearFilter=("Leeren", "Clear"),
+    grid__page=("Seite", "Page"),
+    grid__to=("bis", "to"),
+    grid__of=("von", "of"),
+    grid__more=("mehr", "more"),
+    grid__firstPage=("Erste Seite", "First page"),
+    grid__previousPage=("Vorige Seite", "Previous page"),
+    grid__nextPage=("Nächste Seite", "Next page"),
+    grid__lastPage=("Letzte Seite", "Last page"),
 )
 
 # Lobby screens (/kiosk): short, read from five metres.

@@ -118,7 +118,9 @@ def _index(site: str, sensor: str) -> Response:
     body = (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{title} – files</title></head><body><main>"
+        f"<title>{title} – files</title>"
+        # The long file path breaks at any character rather than scroll a phone's page.
+        "<style>code { overflow-wrap: anywhere; }</style></head><body><main>"
         f"<h1>{title}</h1>"
         f"<p>Licence: <a href=\"{escape(dataset.publication.licence_text_url or '')}\">"
         f"{escape(dataset.publication.licence_name or '')}</a>. One CSV file per local "

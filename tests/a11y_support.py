@@ -19,8 +19,12 @@ from typing import Any
 import pytest
 from waiting import wait as wait  # the a11y tests import it from here
 
+from dashboard.app import create_app
+from dashboard.data.source import DashboardSettings
 from stadtpuls.catalogue import Catalogue, load_catalogue
+from stadtpuls.settings import OperatorSettings
 from stadtpuls.store.sqlite import SQLiteStore
+from testkit.a11y import operators_with_alerts
 from testkit.devdata import showcase
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,16 +129,23 @@ def kiosk_shown(driver: Any, timeout: float = 30) -> None:
 class ShowcaseStore:
     store: SQLiteStore
     catalogue: Catalogue
+    operators: OperatorSettings
+
+    def app(self, settings: DashboardSettings) -> Any:
+        """The dashboard on this data, with operator login and the alert state."""
+        return create_app(self.store, self.catalogue, settings, operators=self.operators)
 
 
 def showcase_store(tmp: Path, days: float = 1.1) -> Iterator[ShowcaseStore]:
     """A SQLite store with `days` of simulated data up to now (both sites of
     config/stuehlinger.yaml, a silent, an implausible and an unregistered sensor, pipeline
-    figures)."""
+    figures), operator login on and an alert state evaluated from that data
+    (testkit.a11y.operators_with_alerts)."""
     catalogue = load_catalogue(ROOT / "config" / "stuehlinger.yaml")
     store = SQLiteStore(tmp / "a11y.db")
-    showcase(store, catalogue, days, datetime.now(UTC).replace(microsecond=0))
+    now = datetime.now(UTC).replace(microsecond=0)
+    showcase(store, catalogue, days, now)
     try:
-        yield ShowcaseStore(store, catalogue)
+        yield ShowcaseStore(store, catalogue, operators_with_alerts(tmp, store, catalogue, now))
     finally:
         store.close()

@@ -10,7 +10,6 @@ Run: .venv/bin/python -m pytest tests/test_a11y_axe.py --webdriver Chrome --head
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any as DashComposite  # dash.testing is not annotated
 
@@ -25,9 +24,9 @@ from a11y_support import (
     wait,
 )
 
-from dashboard.app import create_app
 from dashboard.data.source import DashboardSettings
 from dashboard.pages import ALL as ALL_PAGES
+from testkit.a11y import dash_paths, report_month
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,10 +40,9 @@ pytestmark = [
 
 # No refresh during a check: a page whose refresh outlasts its interval never settles.
 SETTINGS = DashboardSettings(refresh_s=300.0)
-# Every public page: the Dash pages, a sensor's page, the 404 page, the statement, the kiosk.
-PAGES = ["/", "/energy", "/sensors", "/sensors/stuehlinger~weather_air_temperature",
-         "/sensors/freiburg~lora-test-7f3a", "/map", "/status", "/accessibility",
-         "/no-such-page", "/opendata", "/reports", "/alerts", "/login"]
+# Every public Dash page (testkit/a11y.py, shared with the reflow test and the screenshots);
+# the report's print view and the lobby screen are checked below.
+PAGES = dash_paths()
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +57,7 @@ def axe() -> str:
 
 
 def _open(dash_duo: DashComposite, showcase: ShowcaseStore, path: str, lang: str) -> None:
-    app = create_app(showcase.store, showcase.catalogue, SETTINGS)
-    dash_duo.start_server(app)
+    dash_duo.start_server(showcase.app(SETTINGS))
     dash_duo.driver.set_window_size(1280, 900)
     dash_duo.driver.get(f"{dash_duo.server_url}{path}?lang={lang}")
 
@@ -96,7 +93,7 @@ def test_every_dash_page_is_checked() -> None:
 def test_report_print_view_has_no_wcag_violations(dash_duo: DashComposite,
                                                   showcase: ShowcaseStore, axe: str,
                                                   lang: str) -> None:
-    month = time.strftime("%Y-%m", time.gmtime())
+    month = report_month()
     _open(dash_duo, showcase, f"/reports/stuehlinger/{month}", lang)
     wait(lambda: dash_duo.find_element("html").get_attribute("lang") == lang, 15,
          f"the report in {lang}")

@@ -227,7 +227,8 @@ def test_csv_and_document_routes(march: tuple[SQLiteStore, list[SiteSimulation]]
     assert document.count("<caption>") == 4 and "@page" in document
     # the chart: one bar per day of March, with a text alternative
     assert 'role="img" aria-label="PV-Erzeugung je Tag, März 2025' in document
-    assert document.count("<rect ") == 31
+    # (twice: the wide chart and the narrow one for phones, one shown by a media query)
+    assert document.count("<rect ") == 2 * 31
 
     for url, status, message in [
         (f"/reports/{SITE}/2025-13.csv", 400, "no such period"),

@@ -98,15 +98,22 @@ def expected_vs_actual(perf: Performance, site: Site, lang: str) -> go.Figure:
         y=labels, x=[a.actual_wh / 1000 for a in rows], orientation="h",
         name=t("energy.actual", lang),
         marker={"color": [theme.ALARM if a.flagged else theme.PV for a in rows]},
-        text=[("⚠ " if a.flagged else "") + i18n.fmt_percent(a.ratio, lang)
-              + (" " + t("energy.underperforming", lang) if a.flagged else "") for a in rows],
+        # Only "⚠ 79 %" next to a bar: the words "below expectation" made the label wider
+        # than a phone's chart (cut off at 320 px); the legend entry below says them.
+        text=[("⚠ " if a.flagged else "") + i18n.fmt_percent(a.ratio, lang) for a in rows],
         textposition="outside", cliponaxis=False,
         textfont={"size": 14, "color": [theme.ALARM if a.flagged else theme.INK for a in rows]},
         customdata=ratio_text,
         hovertemplate="%{y}<br>%{x:,.0f} kWh<br>%{customdata}<extra>%{fullData.name}</extra>"))
+    if any(a.flagged for a in rows):
+        # A legend entry only (no data, so no third bar in the groups).
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", hoverinfo="skip",
+            name="⚠ " + t("energy.underperforming", lang),
+            marker={"symbol": "square", "size": 11, "color": theme.ALARM}))
     fig.update_layout(**theme.base_layout(lang, height=56 * len(rows) + 90), barmode="group",
                       bargap=0.3, bargroupgap=0.05)
-    fig.update_layout(margin={"l": 8, "r": 120, "t": 16, "b": 48})
+    fig.update_layout(margin={"l": 8, "r": 72, "t": 16, "b": 48})
     fig.update_xaxes(title_text="kWh")
     fig.update_yaxes(autorange="reversed", automargin=True, gridcolor="rgba(0,0,0,0)")
     return fig

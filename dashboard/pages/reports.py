@@ -160,7 +160,18 @@ def _table(table: Table) -> html.Div:
                         for row, cells in table.rows]),
         ], className="table report-table"),
         html.P(table.note, className="footnote") if table.note else None,
-    ], className="table-wrap card", id=f"report-{table.key}")
+        # Narrow screens scroll the table in this box: focusable and named, so the keyboard
+        # can scroll it too (as ui.scroll_region).
+    ], className="table-wrap card", id=f"report-{table.key}", tabIndex="0", role="region",
+        **aria(label=table.caption))
+
+
+# The narrow chart's screens: stadtpuls.css sizes it in the same media query.
+NARROW = "(max-width: 720px)"
+
+
+def _svg_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def render(view: ReportView, lang: str) -> list[Any]:
@@ -172,9 +183,11 @@ def render(view: ReportView, lang: str) -> list[Any]:
                      for label, value in view.figures], className="report-figures",
                     **aria(label=t("report.key_figures", lang))),
             html.Figure([
-                html.Img(src="data:image/svg+xml;base64,"
-                         + base64.b64encode(view.chart_svg.encode()).decode(),
-                         alt=view.chart_title, className="report-chart"),
+                html.Picture([
+                    html.Source(srcSet=_svg_uri(view.chart_svg_narrow), media=NARROW),
+                    html.Img(src=_svg_uri(view.chart_svg), alt=view.chart_title,
+                             className="report-chart"),
+                ]),
                 html.Figcaption(view.chart_title, className="footnote"),
             ], className="report-figure-chart"),
         ], className="card"),

@@ -34,7 +34,9 @@ page = Page(__name__, path="/sensors", name="Sensoren", title="Stadtpuls – Sen
 _GRID_TEXT = ["contains", "notContains", "equals", "notEqual", "startsWith", "endsWith",
               "blank", "notBlank", "lessThan", "greaterThan", "lessThanOrEqual",
               "greaterThanOrEqual", "inRange", "filterOoo", "andCondition", "orCondition",
-              "noRowsToShow", "applyFilter", "resetFilter", "clearFilter"]
+              "noRowsToShow", "applyFilter", "resetFilter", "clearFilter",
+              # the pager: "Seite 1 von 1", "1 bis 42 von 42", its buttons' names
+              "page", "to", "of", "more", "firstPage", "previousPage", "nextPage", "lastPage"]
 _GRID_THEME = (
     "themeQuartz.withParams({fontFamily: 'inherit', fontSize: 15, headerFontWeight: 600, "
     "accentColor: '#0f6e8c', foregroundColor: '#1d2733', borderColor: '#dde3e9', "

@@ -23,9 +23,14 @@ def _table(table: Table) -> str:
         + "".join(f'<td class="num">{escape(c)}</td>' for c in cells) + "</tr>"
         for row, cells in table.rows)
     note = f'<p class="r-note">{escape(table.note)}</p>' if table.note else ""
+    # On a narrow screen a wide table scrolls in its own box (focusable and named, so the
+    # keyboard can scroll it too), not the whole page; on paper the box does nothing.
     return (f'<section class="r-section" id="r-{escape(table.key)}">'
+            f'<div class="r-scroll" role="region" tabindex="0" '
+            f'aria-label="{escape(table.caption)}">'
             f'<table class="r-table"><caption>{escape(table.caption)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}</section>")
+            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>{note}"
+            "</section>")
 
 
 def _css_string(text: str) -> str:
@@ -81,7 +86,8 @@ def render(view: ReportView, lang: str, csv_href: str, back_href: str) -> str:
 <h2 id="r-figures-title">{escape(t("report.key_figures", lang))}</h2>
 <dl class="r-figures">{figures}</dl>
 </section>
-<figure class="r-section r-chart">{view.chart_svg}
+<figure class="r-section r-chart"><div class="r-chart-wide">{view.chart_svg}</div>
+<div class="r-chart-narrow">{view.chart_svg_narrow}</div>
 <figcaption>{escape(view.chart_title)}</figcaption></figure>
 {"".join(_table(table) for table in view.tables)}
 <footer class="r-foot"><ul>{notes}</ul></footer>

@@ -50,6 +50,8 @@ class ReportView:
     chart_title: str
     chart_svg: str
     """PV production per day or month (`chart.bars_svg`)."""
+    chart_svg_narrow: str
+    """The same chart shaped for narrow screens (larger type)."""
 
 
 def period_label(year: int, month: int | None, lang: str) -> str:
@@ -190,9 +192,11 @@ def report_view(source: DataSource, report: Report, lang: str) -> ReportView:
     top = _nice_max(max((v for v in values if v is not None), default=0.0))
     labels = [_month_name(d.month, lang)[:3] if monthly else str(d.day)
               for d, _ in report.breakdown]
-    chart = bars_svg(labels, values, i18n.fmt_energy(top, lang), chart_title, top)
+    top_label = i18n.fmt_energy(top, lang)
     return ReportView(t("report.title", lang), site.name.get(lang), period, status, figures,
-                      tables, notes, generated, chart_title, chart)
+                      tables, notes, generated, chart_title,
+                      bars_svg(labels, values, top_label, chart_title, top),
+                      bars_svg(labels, values, top_label, chart_title, top, narrow=True))
 
 
 def _nice_max(value: float) -> float:
