@@ -10,16 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from opendata.sta.vocab import MEANINGS
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.catalogue.models import Sensor, Site
 from stadtpuls.catalogue.publication import Publication
 from stadtpuls.reading import SeriesKey
-from stadtpuls.units import CANONICAL_UNIT, Quantity
-
-# UCUM codes (https://ucum.org) of the canonical units, for machines: those of the
-# SensorThings vocabulary, so the files, the catalogue and the Datastreams agree.
-UCUM: dict[Quantity, str] = {quantity: meaning.ucum for quantity, meaning in MEANINGS.items()}
+from stadtpuls.units import CANONICAL_UNIT, UNIT_UCUM, Quantity
 
 EU_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
 HVD_ENVIRONMENT = "http://data.europa.eu/bna/c_dd313021"  # Earth observation and environment
@@ -66,7 +61,7 @@ class Dataset:
 
     @property
     def ucum(self) -> str:
-        return UCUM[self.sensor.quantity]
+        return UNIT_UCUM[self.sensor.quantity]
 
     @property
     def theme_uri(self) -> str:

@@ -58,6 +58,50 @@ CANONICAL_UNIT: dict[Quantity, str] = {
 }
 
 
+# The canonical units for machines and people who do not read symbols: the UCUM code
+# (https://ucum.org, what SensorThings and the open-data files name) and the unit's name.
+UNIT_UCUM: dict[Quantity, str] = {
+    Quantity.POWER: "W",
+    Quantity.ENERGY: "W.h",
+    Quantity.TEMPERATURE: "Cel",
+    Quantity.HUMIDITY: "%",
+    Quantity.CO2: "[ppm]",
+    Quantity.PM2_5: "ug/m3",
+    Quantity.PM10: "ug/m3",
+    Quantity.NO2: "ug/m3",
+    Quantity.NOISE: "dB",
+    Quantity.COUNT: "{count}",
+    Quantity.IRRADIANCE: "W/m2",
+    Quantity.WIND_SPEED: "m/s",
+    Quantity.PRESSURE: "hPa",
+    Quantity.VOLTAGE: "V",
+    Quantity.BATTERY: "%",
+    Quantity.RSSI: "dB[mW]",
+    Quantity.SNR: "dB",
+    Quantity.DURATION: "s",
+}
+UNIT_NAME: dict[Quantity, str] = {
+    Quantity.POWER: "watt",
+    Quantity.ENERGY: "watt hour",
+    Quantity.TEMPERATURE: "degree Celsius",
+    Quantity.HUMIDITY: "percent",
+    Quantity.CO2: "parts per million",
+    Quantity.PM2_5: "microgram per cubic metre",
+    Quantity.PM10: "microgram per cubic metre",
+    Quantity.NO2: "microgram per cubic metre",
+    Quantity.NOISE: "decibel (A-weighted)",
+    Quantity.COUNT: "count",
+    Quantity.IRRADIANCE: "watt per square metre",
+    Quantity.WIND_SPEED: "metre per second",
+    Quantity.PRESSURE: "hectopascal",
+    Quantity.VOLTAGE: "volt",
+    Quantity.BATTERY: "percent",
+    Quantity.RSSI: "decibel-milliwatt",
+    Quantity.SNR: "decibel",
+    Quantity.DURATION: "second",
+}
+
+
 class UnitError(ValueError):
     """A unit that cannot be converted to the quantity's canonical unit."""
 

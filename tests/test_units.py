@@ -41,3 +41,12 @@ def test_every_quantity_accepts_its_canonical_unit() -> None:
     for quantity in Quantity:
         assert known_units(quantity)[0] == CANONICAL_UNIT[quantity]
         assert to_canonical(quantity, 1.25, CANONICAL_UNIT[quantity]) == 1.25
+
+
+def test_every_quantity_has_its_unit_for_machines_and_people() -> None:
+    from stadtpuls.units import CANONICAL_UNIT, UNIT_NAME, UNIT_UCUM
+
+    assert set(UNIT_UCUM) == set(UNIT_NAME) == set(CANONICAL_UNIT) == set(Quantity)
+    # UCUM writes the symbols plainly (ASCII); the canonical units keep their typography.
+    assert all(code.isascii() and code for code in UNIT_UCUM.values())
+    assert UNIT_UCUM[Quantity.TEMPERATURE] == "Cel" and UNIT_UCUM[Quantity.ENERGY] == "W.h"

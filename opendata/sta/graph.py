@@ -31,6 +31,7 @@ from stadtpuls.catalogue import Catalogue
 from stadtpuls.links import sensor_token
 from stadtpuls.reading import SeriesKey
 from stadtpuls.timebase import NS_PER_S
+from stadtpuls.units import UNIT_UCUM
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,8 @@ def build_graph(catalogue: Catalogue) -> Graph:
             "observationType": OM_MEASUREMENT,
             "observedArea": point,
             "properties": {**common, "quantity": sensor.quantity.value,
-                           "ucumCode": meaning.ucum, "intervalSeconds": sensor.interval_s,
+                           "ucumCode": UNIT_UCUM[sensor.quantity],
+                           "intervalSeconds": sensor.interval_s,
                            "plausibleMin": sensor.plausible.min,
                            "plausibleMax": sensor.plausible.max},
         }))
