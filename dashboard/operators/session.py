@@ -61,7 +61,8 @@ def install(server: Flask, settings: OperatorSettings) -> Operators:
     )
     reason = settings.why_login_disabled()
     if reason:
-        log.warning(reason)
+        # Info, not warning: `stadtpuls dashboard` says it once on stderr already.
+        log.info(reason)
     return operators
 
 
