@@ -20,11 +20,27 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stadtpuls.reading import Reading
+from stadtpuls.state.rows import BUCKET_S, RING_S
 from stadtpuls.state.tracker import StateTracker
 from stadtpuls.store import StoreError, StoreWriter
-from stadtpuls.store.protocol import SensorStateStore
+from stadtpuls.store.protocol import SensorStateStore, StoreReader
+from stadtpuls.timebase import NS_PER_S
 
 log = logging.getLogger("stadtpuls.ingest")
+
+
+def _holds_recent_readings(store: StoreWriter) -> bool:
+    """Whether the store holds readings inside the longest window a snapshot answers (the
+    ingest starts with no buckets file). If it cannot tell, assume it does."""
+    if not isinstance(store, StoreReader):
+        return True
+    since = time.time_ns() - (RING_S + BUCKET_S) * NS_PER_S
+    try:
+        found = store.latest(None, since)
+    except StoreError as exc:
+        log.warning("sensor state: cannot tell whether the store holds readings (%s)", exc)
+        return True
+    return any(not key.site.startswith("_") for key in found)
 
 
 def state_file_name(client_id: str) -> str:
@@ -46,6 +62,13 @@ class StateKeeper:
         loaded = tracker.load(self.path)
         if loaded:
             log.info("sensor state: took over %d series from %s", loaded, self.path)
+        elif _holds_recent_readings(store):
+            # Readings this tracker never saw (a demo's back-fill, another writer, a lost
+            # buckets file): its counts would read every sensor "incomplete" for a day.
+            # Its windows count from now; until then readers ask the store.
+            tracker.covered_from_ns = time.time_ns()
+            log.info("sensor state: the store already holds readings; window figures "
+                     "from the snapshot once they cover only what this ingest counted")
 
     def stored(self, readings: Sequence[Reading]) -> None:
         self.tracker.add(readings)

@@ -248,3 +248,47 @@ def test_a_city_dashboard_asks_the_store_only_for_overdue_series(
     clock = now / NS_PER_S + 400
     assert latest() == {k: 90.0 + i for i, k in enumerate(key)}
     store.close()
+
+
+def test_windows_before_the_trackers_coverage_are_left_to_the_store(tmp_path: Path) -> None:
+    now = time.time_ns()
+    readings = [Reading("a", "s0", Quantity.CO2, now - t * NS_PER_S, 400.0)
+                for t in range(0, 3 * 3600, 60)]
+    # Started an hour ago: the 2-hour stuck window and the day reach back before it.
+    tracker = StateTracker(_windows, covered_from_ns=now - 3600 * NS_PER_S)
+    tracker.add(readings)
+    [row] = tracker.rows("c", now)
+    assert row.completeness is None and row.stuck is None and row.newest == readings[0]
+    tracker.covered_from_ns = now - FULL_S * NS_PER_S
+    [row] = tracker.rows("c", now)
+    assert row.completeness is not None and row.stuck is not None
+    # Kept across a restart, like the buckets.
+    tracker.covered_from_ns = now - 3600 * NS_PER_S
+    tracker.dump(tmp_path / "state.bin")
+    again = StateTracker(_windows)
+    again.load(tmp_path / "state.bin")
+    assert again.covered_from_ns == now - 3600 * NS_PER_S
+
+
+def test_an_ingest_that_finds_readings_it_never_saw_counts_from_its_start(
+    tmp_path: Path,
+) -> None:
+    # The demo writes days of history straight into the store, then starts the ingest: with
+    # a day's window counted from its start, every sensor read "incomplete" (1 %).
+    from ingest.state_keeper import StateKeeper
+
+    now = time.time_ns()
+    empty = SQLiteStore(tmp_path / "empty.db")
+    fresh = StateKeeper(StateTracker(_windows), empty, "c", tmp_path, interval_s=0)
+    assert fresh.tracker.covered_from_ns == 0
+    filled = SQLiteStore(tmp_path / "filled.db")
+    filled.write([Reading("a", "s0", Quantity.CO2, now - 3600 * NS_PER_S, 400.0)])
+    started = StateKeeper(StateTracker(_windows), filled, "d", tmp_path, interval_s=0)
+    assert started.tracker.covered_from_ns >= now
+    # The dashboard then counts from the store: complete, not 1 %.
+    started.stored([Reading("a", "s0", Quantity.CO2, now, 401.0)])
+    started.publish(now_ns=now)
+    [row] = filled.read_states(0)
+    assert row.completeness is None and row.newest is not None
+    empty.close()
+    filled.close()

@@ -136,7 +136,7 @@ def _columns(lang: str, device_values: tuple[bool, bool] = (True, True)
         return {"function": f"params.data ? params.data.{field} : ''"}
 
     return [
-        {"field": "status_label", "headerName": t("col.status", lang), "minWidth": 150,
+        {"field": "status_label", "headerName": t("col.status", lang), "minWidth": 130,
          "flex": 1, "filter": False, "cellClassRules": {
              f"cell-status status-{s.value}":
                  f"!!params.data && params.data.status === '{s.value}'"
@@ -145,24 +145,24 @@ def _columns(lang: str, device_values: tuple[bool, bool] = (True, True)
         {"field": "name", "headerName": t("col.name", lang), "cellRenderer": "markdown",
          "minWidth": 280, "flex": 2.6, "filterValueGetter": text_of("name_text"),
          "tooltipValueGetter": text_of("sensor_id")},
-        {"field": "site", "headerName": t("col.site", lang), "minWidth": 190, "flex": 1.5,
+        {"field": "site", "headerName": t("col.site", lang), "minWidth": 170, "flex": 1.5,
          "filter": False},
-        {"field": "quantity", "headerName": t("col.quantity", lang), "minWidth": 130,
+        {"field": "quantity", "headerName": t("col.quantity", lang), "minWidth": 120,
          "flex": 1},
-        {"field": "age_s", "headerName": t("col.last_seen", lang), "minWidth": 150, "flex": 1,
+        {"field": "age_s", "headerName": t("col.last_seen", lang), "minWidth": 130, "flex": 1,
          "valueFormatter": text_of("last_seen"), "filter": "agNumberColumnFilter",
          "tooltipValueGetter": text_of("last_seen_time"), "sortingOrder": ["asc", "desc"]},
-        {"field": "value", "headerName": t("col.value", lang), "minWidth": 150, "flex": 1.2,
+        {"field": "value", "headerName": t("col.value", lang), "minWidth": 130, "flex": 1.2,
          "type": "rightAligned", "sortable": False, "filter": False},
-        {"field": "completeness", "headerName": t("col.completeness", lang), "minWidth": 200,
+        {"field": "completeness", "headerName": t("col.completeness", lang), "minWidth": 140,
          "flex": 1.1,
          "valueFormatter": text_of("completeness_text"), "type": "rightAligned",
          "filter": "agNumberColumnFilter"},
-        {"field": "battery", "headerName": t("col.battery", lang), "minWidth": 110,
+        {"field": "battery", "headerName": t("col.battery", lang), "minWidth": 100,
          "flex": 0.8, "hide": not device_values[0],
          "valueFormatter": text_of("battery_text"), "type": "rightAligned",
          "filter": "agNumberColumnFilter"},
-        {"field": "rssi", "headerName": t("col.rssi", lang), "minWidth": 130,
+        {"field": "rssi", "headerName": t("col.rssi", lang), "minWidth": 100,
          "flex": 0.8, "hide": not device_values[1],
          "valueFormatter": text_of("rssi_text"), "type": "rightAligned",
          "filter": "agNumberColumnFilter"},

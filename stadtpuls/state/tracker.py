@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from array import array
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,6 +31,7 @@ from stadtpuls.state.rows import (
     answerable,
     window_end_ns,
 )
+from stadtpuls.timebase import NS_PER_S
 from stadtpuls.units import Quantity
 
 SLOTS = RING_S // BUCKET_S + 2
@@ -75,9 +77,15 @@ class _Series:
 class StateTracker:
     """Thread-safe: the writer and the spool drainer add, the state keeper snapshots."""
 
-    def __init__(self, windows: Windows = _no_windows, *, max_series: int = MAX_SERIES) -> None:
+    def __init__(self, windows: Windows = _no_windows, *, max_series: int = MAX_SERIES,
+                 covered_from_ns: int = 0) -> None:
         self._windows = windows
         self.max_series = max_series
+        self.covered_from_ns = covered_from_ns
+        """From when on the tracker has seen every stored reading: window figures are given
+        only for windows that start there or later (readers ask the store for the others).
+        0: everything (a fresh store); the ingest moves it to its start when the store
+        already held readings it never saw (`ingest.state_keeper`)."""
         self._series: dict[tuple[str, str, Quantity], _Series] = {}
         self._lock = threading.Lock()
         self.untracked = 0
@@ -129,11 +137,14 @@ class StateTracker:
                 key = SeriesKey(site, sensor, quantity)
                 full_s, stuck_s = self._windows(key)
                 full = (s.figures(end_bucket, int(full_s), extremes=False)
-                        if full_s is not None and answerable(full_s) else None)
+                        if full_s is not None and self._answers(end, full_s) else None)
                 stuck = (s.figures(end_bucket, int(stuck_s), extremes=True)
-                         if stuck_s is not None and answerable(stuck_s) else None)
+                         if stuck_s is not None and self._answers(end, stuck_s) else None)
                 out.append(StateRow(client, key, at_ns, end, s.newest, full, stuck))
         return out
+
+    def _answers(self, end_ns: int, window_s: float) -> bool:
+        return answerable(window_s) and end_ns - int(window_s) * NS_PER_S >= self.covered_from_ns
 
     # -- persistence ----------------------------------------------------------------------
 
@@ -146,7 +157,8 @@ class StateTracker:
             blobs = [b"".join((s.bids.tobytes(), s.counts.tobytes(), s.mins.tobytes(),
                                s.maxs.tobytes())) for s in self._series.values()]
         header = json.dumps({"format": _FORMAT, "slots": SLOTS, "bucket_s": BUCKET_S,
-                             "count_size": array("l").itemsize, "series": head}).encode()
+                             "count_size": array("l").itemsize,
+                             "covered_from_ns": self.covered_from_ns, "series": head}).encode()
         with open(tmp, "wb") as f:
             f.write(len(header).to_bytes(8, "little"))
             f.write(header)
@@ -185,6 +197,8 @@ class StateTracker:
             loaded[(site, sensor, quantity)] = s
         with self._lock:
             self._series = loaded
+            # A file from before coverage was kept: its start is unknown, so from now on.
+            self.covered_from_ns = int(header.get("covered_from_ns", time.time_ns()))
         return len(loaded)
 
 

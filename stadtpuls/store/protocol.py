@@ -56,6 +56,7 @@ class StoreWriter(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
 class StoreReader(Protocol):
     """The reading side: what the dashboard (and later alerts and open data) need.
 
