@@ -11,6 +11,7 @@ dead letter.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ingest.deadletter import DeadLetterStore, NewDeadLetter
@@ -27,9 +28,11 @@ class BackfillSink:
     """Decodes catch-up messages and writes their readings in batches."""
 
     def __init__(self, decoder: ReadingDecoder, store: StoreWriter, dead_letters: Path,
-                 batch: int = 20_000) -> None:
+                 batch: int = 20_000,
+                 on_stored: Callable[[Sequence[Reading]], None] | None = None) -> None:
         self._decoder = decoder
         self._store = store
+        self._on_stored = on_stored
         self._dead = DeadLetterStore(dead_letters)
         self._batch = batch
         self._pending: list[Reading] = []
@@ -59,6 +62,8 @@ class BackfillSink:
                                             lambda: origins_from_counts(counts))
             self._dead_letter([(self._messages[i], reason) for i, reason in refused.items()])
             self.readings += len(kept)
+            if self._on_stored is not None:
+                self._on_stored(kept)
             self._pending, self._messages, self._counts = [], [], []
 
     def _dead_letter(self, letters: list[tuple[OutboundMessage, str]]) -> None:

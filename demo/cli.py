@@ -138,12 +138,17 @@ def run(args: argparse.Namespace) -> int:
             broker.stop()
 
 
+_BACKFILL_CLIENT = "stadtpuls-demo-backfill"
+
 def _simulate(catalogue: Catalogue, args: argparse.Namespace, mqtt_url: str, backfill: timedelta,
               data: Path, db: Path, stop: threading.Event) -> None:
     from demo.backfill import BackfillSink
     from ingest.decoding import MessageDecoder
+    from ingest.state_keeper import StateKeeper, state_file_name
     from simulators.faults import FaultPlan
     from simulators.publisher import MqttSender, RunConfig, default_step, publish
+    from stadtpuls.state.tracker import StateTracker
+    from stadtpuls.state.windows import catalogue_windows
     from stadtpuls.store.sqlite import SQLiteStore
 
     now = datetime.now(UTC).replace(microsecond=0)
@@ -155,7 +160,14 @@ def _simulate(catalogue: Catalogue, args: argparse.Namespace, mqtt_url: str, bac
                        speed=1.0, seed=args.seed, step=default_step(catalogue, sites),
                        faults=plan, catch_up_until=now)
     store = SQLiteStore(db)
-    sink = BackfillSink(MessageDecoder(catalogue), store, data / "deadletter.db")
+    # The history bypasses the ingest, so its sensor state comes from here, published like
+    # a second ingest replica's; without it the history would count as missing readings.
+    (data / state_file_name(_BACKFILL_CLIENT)).unlink(missing_ok=True)
+    state = StateKeeper(StateTracker(catalogue_windows(catalogue)), store, _BACKFILL_CLIENT,
+                        data, interval_s=10.0, history_fed=True)
+    state.start()
+    sink = BackfillSink(MessageDecoder(catalogue), store, data / "deadletter.db",
+                        on_stored=state.stored)
     sender = MqttSender(mqtt_url, "stadtpuls-demo-simulator")
     sender.connect()
     t0 = time.monotonic()
@@ -164,6 +176,7 @@ def _simulate(catalogue: Catalogue, args: argparse.Namespace, mqtt_url: str, bac
     finally:
         sink.close()
         sender.close()
+        state.stop()
         store.close()
     log.info("simulator stopped after %.0f s (%d history readings, %d broken messages "
              "dead-lettered)", time.monotonic() - t0, sink.readings, sink.rejected)

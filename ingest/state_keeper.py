@@ -49,7 +49,10 @@ def state_file_name(client_id: str) -> str:
 
 class StateKeeper:
     def __init__(self, tracker: StateTracker, store: StoreWriter, client_id: str,
-                 data_dir: Path, *, interval_s: float = 60.0, dump_every: int = 5) -> None:
+                 data_dir: Path, *, interval_s: float = 60.0, dump_every: int = 5,
+                 history_fed: bool = False) -> None:
+        """`history_fed`: the caller writes the history it feeds in itself (the demo's
+        back-fill), so readings already in the store are not a reason to count from now."""
         self.tracker = tracker
         self.store = store if isinstance(store, SensorStateStore) else None
         self.client_id = client_id
@@ -62,7 +65,7 @@ class StateKeeper:
         loaded = tracker.load(self.path)
         if loaded:
             log.info("sensor state: took over %d series from %s", loaded, self.path)
-        elif _holds_recent_readings(store):
+        elif not history_fed and _holds_recent_readings(store):
             # Readings this tracker never saw (a demo's back-fill, another writer, a lost
             # buckets file): its counts would read every sensor "incomplete" for a day.
             # Its windows count from now; until then readers ask the store.
