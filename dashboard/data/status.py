@@ -185,8 +185,9 @@ def sensor_states(
             h.completeness if with_completeness else None, h.battery, h.rssi,
         ))
     known = {s.key for s in states} | attached
-    for key in sorted(latest):
-        if key in known or key.site == PIPELINE_SITE or (site and key.site != site):
+    # Sorted after filtering: sorting 10,000 keys to keep a handful cost a tenth of a second.
+    for key in sorted(k for k in latest if k not in known):
+        if key.site == PIPELINE_SITE or (site and key.site != site):
             continue
         last = latest[key]
         age = max(0.0, (now - last.time_ns) / NS_PER_S)
