@@ -10,11 +10,13 @@ Run: .venv/bin/python -m pytest tests/test_dashboard_served.py --webdriver Chrom
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any as DashComposite  # dash.testing is not annotated
@@ -54,13 +56,16 @@ def served(tmp_path: Path) -> Iterator[Served]:
              f"sqlite:{tmp_path / 'a11y.db'}", "--catalogue",
              str(ROOT / "config" / "stuehlinger.yaml"), "--port", str(port),
              "--data-dir", str(tmp_path), "--refresh", "5"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
+            start_new_session=True)  # its own group: the worker goes with it, even hung
         url = f"http://127.0.0.1:{port}"
         try:
             wait(lambda: _up(proc, url), 60, "stadtpuls dashboard to serve /")
             yield Served(url, log)
         finally:
             terminate(proc)
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _content(dash_duo: DashComposite) -> str:
