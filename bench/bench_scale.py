@@ -238,8 +238,9 @@ def ingest_ratio(tmp: Path, influx: InfluxServer, messages: int, rounds: int = 2
     ingest = Ingest(mq, influx, catalogue, tmp / "ingest-data", "--rollup-period", "3600")
     catch_up_s = wait_for_log(tmp / "ingest-data" / "ingest.log", "roll-ups caught up",
                               started)
-    print(f"  ingest roll-up catch-up done {catch_up_s:.1f} s after start, load {load()}",
-          flush=True)
+    print(f"  ingest roll-up catch-up done {catch_up_s:.1f} s after start, load {load()}"
+          if catch_up_s is not None else "  ingest roll-up catch-up still running after "
+          "30 min: timing anyway (the rounds share the machine with it)", flush=True)
     store = InfluxStore(influx.url, "bench/autogen", timeout_s=120)
     # CPU seconds per timed round of the processes that share the cores (the publisher and
     # the v2-write adapter are this process).
@@ -276,12 +277,14 @@ def ingest_ratio(tmp: Path, influx: InfluxServer, messages: int, rounds: int = 2
             "runs": results, "cpu_s": cpu, "rollup_catch_up_s": catch_up_s}
 
 
-def wait_for_log(path: Path, text: str, since: float, timeout_s: float = 1_800) -> float:
-    """Seconds from `since` (monotonic) until `text` appears in the log at `path`."""
+def wait_for_log(path: Path, text: str, since: float, timeout_s: float = 1_800
+                 ) -> float | None:
+    """Seconds from `since` (monotonic) until `text` appears in the log at `path` (None: not
+    within `timeout_s`; the run goes on rather than lose what it measured before)."""
     while text not in path.read_text():
         if time.monotonic() - since > timeout_s:
-            raise RuntimeError(f"no {text!r} in {path} after {timeout_s:.0f} s")
-        time.sleep(0.2)
+            return None
+        time.sleep(0.5)
     return time.monotonic() - since
 
 
