@@ -64,7 +64,11 @@ class _Target:
     quantity: Quantity
     unit: str | None
     convert: Convert  # from `unit`, the unit the sensor sends
-    plausible: Callable[[float], bool]  # the catalogue's rule, Sensor.is_plausible
+    # The bounds of the catalogue's rule, `Sensor.is_plausible` (low <= value <= high),
+    # unpacked: calling it through the model cost 0.3 µs per reading with 41 sensors and
+    # 0.6 µs with 10,000 (two model look-ups per call, each sensor's own objects).
+    low: float
+    high: float
 
 
 class Validator:
@@ -84,7 +88,8 @@ class Validator:
         self._topic_sites: dict[str, set[str]] = {}
         for site, sensor in catalogue.sensors():
             target = _Target(site, sensor.id, sensor.quantity, sensor.unit,
-                             converter(sensor.quantity, sensor.unit), sensor.is_plausible)
+                             converter(sensor.quantity, sensor.unit), sensor.plausible.min,
+                             sensor.plausible.max)
             self._by_site_sensor[(site, sensor.id)] = target
             if sensor.id in self._by_unique_id:
                 repeated.add(sensor.id)
@@ -134,8 +139,8 @@ class Validator:
                         else:
                             value = self._converter(target.quantity, unit, target)(sample.value)
                         append(Reading(target.site, target.sensor, target.quantity,
-                                       sample.time_ns, value, not target.plausible(value),
-                                       False))
+                                       sample.time_ns, value,
+                                       not target.low <= value <= target.high, False))
                         continue
                 append(self._reading(sample, topic))
         except ValueError as exc:  # from Reading: a value that became infinite, or an id
@@ -155,7 +160,7 @@ class Validator:
                            f"{target.quantity.value!r}: fix the payload or the catalogue")
         value = self._converter(target.quantity, sample.unit, target)(sample.value)
         return Reading(target.site, target.sensor, target.quantity, sample.time_ns, value,
-                       not target.plausible(value), False)
+                       not target.low <= value <= target.high, False)
 
     def _match(self, sample: Sample, topic: str) -> _Target | None:
         if sample.device is not None:

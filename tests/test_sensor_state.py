@@ -8,6 +8,7 @@ and InfluxDB, stopped and restarted (the second run goes on from the saved bucke
 from __future__ import annotations
 
 import random
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from ingest_procs import Ingest, Publisher, kill_leftovers, stored, wait_for
 
+from ingest.state_keeper import MAX_WAITING, StateKeeper
 from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.state.rows import BUCKET_S, StateRow, WindowFigures, merge, window_end_ns
 from stadtpuls.state.tracker import StateTracker
@@ -118,6 +120,39 @@ def test_series_beyond_the_bound_are_not_tracked() -> None:
     tracker = StateTracker(_windows, max_series=2)
     tracker.add([Reading("a", f"s{i}", Quantity.CO2, 10**18, 1.0) for i in range(3)])
     assert len(tracker) == 2 and tracker.untracked == 1
+
+
+def test_the_keeper_counts_queued_batches_in_order_before_every_snapshot(
+        tmp_path: Path) -> None:
+    keeper = StateKeeper(StateTracker(_windows), SQLiteStore(tmp_path / "s.db"), "c", tmp_path,
+                         interval_s=3600)
+    # A live thread that never counts stands in for a counter that is behind: what `stored`
+    # queues is counted only by the snapshot, or by `stored` itself once the queue is full.
+    idle = threading.Event()
+    keeper._thread = threading.Thread(target=idle.wait, daemon=True)
+    keeper._thread.start()
+    now = time.time_ns()
+    batches = [[Reading("a", "s0", Quantity.CO2, now - 60 * NS_PER_S, float(b))]
+               for b in range(MAX_WAITING + 3)]  # one series, one time: the last one wins
+    try:
+        keeper.stored(batches[0])
+        assert len(keeper.tracker) == 0
+        [row] = _published(keeper, now)
+        assert row.completeness is not None and row.completeness.count == 1
+        for batch in batches[1:]:
+            keeper.stored(batch)
+        assert len(keeper._waiting) < MAX_WAITING
+        [row] = _published(keeper, now)
+        assert row.completeness is not None and row.completeness.count == len(batches)
+        assert row.newest is not None and row.newest.value == len(batches) - 1
+    finally:
+        idle.set()
+
+
+def _published(keeper: StateKeeper, now: int) -> list[StateRow]:
+    keeper.publish(now_ns=now)
+    assert isinstance(keeper.store, SQLiteStore)
+    return [r for r in keeper.store.read_states(now - NS_PER_S) if r.at_ns == now]
 
 
 @pytest.mark.integration

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from stadtpuls.reading import Reading, SeriesKey
-from stadtpuls.store import Aggregate, Store, StoreRejected, StoreUnavailable
+from stadtpuls.store import Aggregate, Store, StoreRejected, StoreUnavailable, line_protocol
 from stadtpuls.store.influx import InfluxStore
 from stadtpuls.store.sqlite import SQLiteStore
 from stadtpuls.timebase import MAX_NS, MIN_NS
@@ -186,6 +186,30 @@ def test_hostile_ids_round_trip_and_cannot_alter_queries(store: Store) -> None:
     assert store.latest(site="' OR ''='") == {}
     # Still all there: no statement smuggled in a value ran.
     assert len(store.latest()) == len(HOSTILE_IDS)
+
+
+def test_line_prefixes_are_kept_across_batches_per_series_and_bounded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The prefix cache outlives a batch: each line must still carry its own series' tags,
+    # escaped, with its own marks, in batch after batch and after the bound empties it.
+    monkeypatch.setattr(line_protocol, "_PREFIXES", {})
+    monkeypatch.setattr(line_protocol, "_MAX_PREFIXES", 3)
+    series = [("a b", "s,1", Quantity.POWER), ("a b", "s,1", Quantity.ENERGY),
+              ("x=y", "s,1", Quantity.POWER), ("x", "s 2", Quantity.POWER)]
+    expected = {("a b", "s,1", Quantity.POWER): r"power,sensor=s\,1,site=a\ b",
+                ("a b", "s,1", Quantity.ENERGY): r"energy,sensor=s\,1,site=a\ b",
+                ("x=y", "s,1", Quantity.POWER): r"power,sensor=s\,1,site=x\=y",
+                ("x", "s 2", Quantity.POWER): r"power,sensor=s\ 2,site=x"}
+    for batch in range(3):
+        readings = [Reading(site, sensor, q, T0 + batch * MIN + i, 1.5 + i,
+                            implausible=bool(i % 2), unregistered=i == 3)
+                    for i, (site, sensor, q) in enumerate(series)]
+        lines = line_protocol.encode_lines(readings).split("\n")
+        assert lines == [
+            f"{expected[(r.site, r.sensor, r.quantity)]} value={r.value!r},"
+            f"implausible={str(r.implausible).lower()},"
+            f"unregistered={str(r.unregistered).lower()} {r.time_ns}" for r in readings]
+        assert len(line_protocol._PREFIXES) <= 3
 
 
 @pytest.mark.integration

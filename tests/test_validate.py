@@ -84,13 +84,17 @@ def test_without_any_unit_the_value_is_canonical(validator: Validator) -> None:
     assert _one(validator, Sample("s", "temp", T0, 294.65, unit="K")).value == pytest.approx(21.5)
 
 
+@pytest.mark.parametrize("quantity", [None, "power"])  # the fast path, and the full match
 @pytest.mark.parametrize(("value", "implausible"),
                          [(0.0, False), (100.0, False), (100.001, True), (-0.001, True)])
 def test_outside_the_plausible_range_is_kept_and_marked(
-        validator: Validator, value: float, implausible: bool) -> None:
-    reading = _one(validator, Sample("s", "power", T0, value))  # plausible 0..100 kW
+        validator: Validator, value: float, implausible: bool, quantity: str | None) -> None:
+    # plausible 0..100 kW
+    reading = _one(validator, Sample("s", "power", T0, value, quantity=quantity))
     assert reading.value == pytest.approx(value * 1000)
     assert reading.implausible is implausible
+    sensor = CATALOGUE.sensor("s", "power")
+    assert sensor is not None and reading.implausible is not sensor.is_plausible(reading.value)
     assert reading.unregistered is False
 
 

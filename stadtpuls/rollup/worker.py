@@ -72,18 +72,23 @@ class Recomputer:
                 a2, b2 = max(floor_to(a, tier.width_ns), floor_ns), ceil_to(b, tier.width_ns)
                 if a2 < b2:
                     groups.setdefault((key.quantity, a2, b2), []).append(key)
+            # Rows wait across parts up to WRITE_ROWS: 10,000 changed series made 100 writes
+            # of 100 rows per tier (1.2 s of influxd CPU for the three tiers). All of a tier
+            # is written before the next tier reads it.
+            pending: list[RollupRow] = []
             for (_, a, b), keys in groups.items():
                 for i in range(0, len(keys), KEYS_PER_QUERY):
                     part = keys[i:i + KEYS_PER_QUERY]
                     chunk = _chunk_ns(tier, len(part))
-                    pending: list[RollupRow] = []
                     for t0 in range(a, b, chunk):
                         pending += self._compute(tier, part, t0, min(b, t0 + chunk))
-                        if len(pending) >= WRITE_ROWS or t0 + chunk >= b:
-                            if pending:
-                                self.store.write_rollups(tier, pending)
+                        if len(pending) >= WRITE_ROWS:
+                            self.store.write_rollups(tier, pending)
                             written += len(pending)
                             pending = []
+            if pending:
+                self.store.write_rollups(tier, pending)
+                written += len(pending)
         return written
 
     def _reach_ns(self, key: SeriesKey) -> int:
