@@ -117,9 +117,11 @@ def settled(driver: Any, timeout: float = 60) -> None:
 
 
 def kiosk_shown(driver: Any, timeout: float = 30) -> None:
+    """The first scene is in and its fade-in is over (a check mid-fade sees faint text)."""
     wait(lambda: driver.execute_script(
-        "return document.getElementById('kiosk').dataset.scene || ''"), timeout,
-        "the kiosk's first scene")
+        "return (document.getElementById('kiosk').dataset.scene || '') !== ''"
+        " && document.getAnimations().every(a => a.playState === 'finished');"), timeout,
+        "the kiosk's first scene, settled")
 
 
 # --- data ----------------------------------------------------------------------------------
