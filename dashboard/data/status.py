@@ -90,6 +90,14 @@ def latest_readings(source: DataSource) -> dict[SeriesKey, Reading]:
     for the series the snapshot shows overdue (see `_overdue`)."""
     bucket_s = source.settings.live_bucket_s
     end = bucket_end(source.now_ns(), bucket_s)
+    # Shared per bucket like its queries: the sensor, pipeline and status pages each ask,
+    # and the merge and the overdue walk cost 10,000 sensors' worth of Python every time.
+    return source.reader.memo(("latest-readings", end),
+                              lambda: _latest_readings(source, end), bucket_s)
+
+
+def _latest_readings(source: DataSource, end: int) -> dict[SeriesKey, Reading]:
+    bucket_s = source.settings.live_bucket_s
     until = end + FUTURE_SKEW_S * NS_PER_S
     state = sensor_snapshot(source)
     if not state:
