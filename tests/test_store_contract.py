@@ -207,9 +207,27 @@ def test_line_prefixes_are_kept_across_batches_per_series_and_bounded(
         lines = line_protocol.encode_lines(readings).split("\n")
         assert lines == [
             f"{expected[(r.site, r.sensor, r.quantity)]} value={r.value!r},"
-            f"implausible={str(r.implausible).lower()},"
-            f"unregistered={str(r.unregistered).lower()} {r.time_ns}" for r in readings]
+            f"implausible={str(r.implausible).lower()}"
+            f"{',unregistered=true' if r.unregistered else ''} {r.time_ns}" for r in readings]
         assert len(line_protocol._PREFIXES) <= 3
+
+
+@pytest.mark.integration
+def test_marks_read_back_as_written_also_where_no_reading_is_unregistered(store: Store) -> None:
+    # InfluxDB gets `unregistered` only when true (influxd pays per field and series): a
+    # measurement without any unregistered reading has no such field at all.
+    marked = [Reading("a", "m", Quantity.POWER, T0 + i * MIN, float(i), implausible=i % 2 == 1,
+                      unregistered=i >= 2) for i in range(4)]
+    plain = [Reading("a", "p", Quantity.CO2, T0 + i * MIN, float(i), implausible=i == 1)
+             for i in range(3)]
+    store.write(marked + plain)
+    assert store.readings(marked[0].key, T0, T0 + HOUR, limit=10) == marked
+    assert store.readings(plain[0].key, T0, T0 + HOUR, limit=10) == plain
+    assert store.latest() == {marked[0].key: marked[-1], plain[0].key: plain[-1]}
+    assert store.latest(keys=[plain[0].key]) == {plain[0].key: plain[-1]}
+    plausible = store.aggregate([marked[0].key], T0, T0 + HOUR, HOUR, [Aggregate.COUNT],
+                                exclude_implausible=True)[marked[0].key]
+    assert plausible.values[Aggregate.COUNT] == [2.0]
 
 
 @pytest.mark.integration

@@ -15,8 +15,12 @@ from stadtpuls.units import Quantity
 _TAG_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 _MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", " ": r"\ "})
 _BOOL = ("false", "true")
-# The fields after the value, by (implausible, unregistered).
-_MARKS = tuple(tuple(f",implausible={_BOOL[i]},unregistered={_BOOL[u]} " for u in (0, 1))
+# The fields after the value, by (implausible, unregistered). `unregistered` only when true:
+# influxd pays per field and series on every write (a city of 10,000 sensors: 30,000 field
+# keys instead of 20,000), and a missing mark reads as false everywhere. `implausible` stays
+# on every point: InfluxQL cannot test a field for absence, and the plausible-only
+# aggregates filter on `"implausible" = false`.
+_MARKS = tuple((f",implausible={_BOOL[i]} ", f",implausible={_BOOL[i]},unregistered=true ")
                for i in (0, 1))
 
 _PREFIXES: dict[tuple[Quantity, str, str], str] = {}
