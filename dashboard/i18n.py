@@ -24,8 +24,13 @@ def lang_or_default(lang: object, default: str = DEFAULT) -> str:
 
 
 def t(key: str, lang: str, **values: Any) -> str:
-    """The text for `key`; a missing key shows itself (and a test lists missing keys)."""
+    """The text for `key`; a missing key shows itself (and a test lists missing keys).
+
+    A count is passed as `n`; when it is one and `key_one` exists, that text is used
+    ("1 Sensor", not "1 Sensoren")."""
     entry = TEXT.get(key)
+    if "n" in values and str(values["n"]) == "1":
+        entry = TEXT.get(key + "_one", entry)
     if entry is None:
         return key
     text = entry.get(lang) or entry[DEFAULT]

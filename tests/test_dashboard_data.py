@@ -291,6 +291,20 @@ def test_every_text_key_used_exists_in_both_languages() -> None:
         assert all(f"{prefix}.{v}" in TEXT for v in values), prefix
 
 
+def test_a_count_of_one_reads_in_the_singular_where_a_text_has_one() -> None:
+    from dashboard.i18n import t
+
+    assert t("sensors.count", "de", n="1") == "1 Sensor"
+    assert t("sensors.count", "en", n=1) == "1 sensor"
+    assert t("sensors.count", "de", n="1.000") == "1.000 Sensoren"
+    assert t("alerts.count", "de", n=1) == "1 Alarm" and t("alerts.count", "en", n=0) == "0 alerts"
+    assert t("detail.raw", "en", n="1") == "1 point · individual reading"
+    assert t("detail.window", "de", n="2", window="1 Std.").startswith("2 Punkte")
+    assert t("nav.alerts", "de", n=1) == "Alarme"  # no singular text: the plural one
+    # every singular text has its plural next to it
+    assert all(key.removesuffix("_one") in TEXT for key in TEXT if key.endswith("_one"))
+
+
 def test_settings_default_grid_factor_is_documented() -> None:
     settings = DashboardSettings()
     assert settings.grid_co2_g_per_kwh == 363.0

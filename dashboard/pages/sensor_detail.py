@@ -220,12 +220,10 @@ def refresh(_n: int | None, choice: str | None, start_date: str | None, end_date
     info: list[Any] = []
     if len(frame):
         window = t(f"window.{hist.window_s}", lang)
-        info.append(t("detail.window", lang, points=i18n.fmt_number(len(frame), lang),
+        info.append(t("detail.window", lang, n=i18n.fmt_number(len(frame), lang),
                       window=window) if hist.window_s > interval * 1.5
-                    else t("detail.raw", lang, points=i18n.fmt_number(len(frame), lang)))
-        if hist.hidden == 1:
-            info.append(t("detail.hidden_one", lang))
-        elif hist.hidden:
+                    else t("detail.raw", lang, n=i18n.fmt_number(len(frame), lang)))
+        if hist.hidden:
             info.append(t("detail.hidden", lang, n=i18n.fmt_number(hist.hidden, lang)))
         for label, value in (("detail.stat_min", frame["min"].min()),
                              ("detail.stat_mean", frame["mean"].mean()),
