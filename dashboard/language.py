@@ -13,8 +13,9 @@ from typing import Any
 
 from dashboard import i18n, ids
 from dashboard.i18n import t
+from stadtpuls.links import LANGUAGE_COOKIE
 
-COOKIE = "stadtpuls_lang"
+COOKIE = LANGUAGE_COOKIE
 COOKIE_MAX_AGE_S = 365 * 24 * 3600
 
 

@@ -11,17 +11,17 @@ public datasets; an internal or personal sensor gets the same 404 as an unknown 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from html import escape
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, current_app, request
 
-from opendata import urls
+from opendata import index_page, urls
 from opendata.datasets import find_dataset
 from opendata.dcat import catalogue_graph
 from opendata.file_cache import FileCache
 from opendata.files import not_public, serve_file, store_down, text
 from opendata.source import Source, coverage, now_ns
+from stadtpuls.links import LANGUAGE_COOKIE
 from stadtpuls.settings.opendata import public_base_url
 from stadtpuls.store.errors import StoreError
 
@@ -106,30 +106,17 @@ def _index(site: str, sensor: str) -> Response:
     except StoreError as exc:
         return store_down(exc)
     zone = ZoneInfo(dataset.site.timezone)
-    items: list[str] = []
+    months: list[date] = []
     if span is not None:
         first = datetime.fromtimestamp(span[0] // 10**9, UTC).astimezone(zone).date()
         today = datetime.fromtimestamp(now_ns(source) // 10**9, UTC).astimezone(zone).date()
-        for month in _months(first, today):
-            label = month.strftime("%Y-%m")
-            items.append(f'<li><a href="{escape(urls.file_path(dataset, label))}">'
-                         f"{label}.csv</a></li>")
-    title = escape(dataset.title("en"))
-    body = (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{title} – files</title>"
-        # The long file path breaks at any character rather than scroll a phone's page.
-        "<style>code { overflow-wrap: anywhere; }</style></head><body><main>"
-        f"<h1>{title}</h1>"
-        f"<p>Licence: <a href=\"{escape(dataset.publication.licence_text_url or '')}\">"
-        f"{escape(dataset.publication.licence_name or '')}</a>. One CSV file per local "
-        f"month below; one per day at <code>{escape(urls.file_path(dataset, 'YYYY-MM-DD'))}"
-        f"</code>. About these files: <a href=\"{urls.LANDING}\">{urls.LANDING}</a>.</p>"
-        f"<h2>Months</h2><ul>{''.join(reversed(items)) or '<li>no readings yet</li>'}</ul>"
-        "</main></body></html>")
+        months = _months(first, today)
+    lang = index_page.language(request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE),
+                               request.accept_languages.best_match(index_page.LANGUAGES))
+    body = index_page.render(dataset, months, lang)
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Vary"] = "Accept-Language, Cookie"
     return response
 
 

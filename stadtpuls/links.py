@@ -1,4 +1,5 @@
-"""Links into the dashboard, built where no dashboard code may be imported (alert messages).
+"""Links into the dashboard, built where no dashboard code may be imported (alert messages,
+open-data pages), and the cookie that carries a visitor's language across them.
 
 Sensor pages live at `/sensors/<site>~<sensor>[~<quantity>]`, each part percent-encoded
 (`~` too), so any id the store holds has a working page; the dashboard routes by
@@ -8,6 +9,9 @@ Sensor pages live at `/sensors/<site>~<sensor>[~<quantity>]`, each part percent-
 from __future__ import annotations
 
 from urllib.parse import quote, unquote
+
+LANGUAGE_COOKIE = "stadtpuls_lang"
+"""Set by the dashboard's language switch; the open-data pages read it too."""
 
 
 def sensor_token(site: str, sensor: str, quantity: str | None = None) -> str:

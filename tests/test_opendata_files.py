@@ -241,6 +241,26 @@ def test_files_are_read_only_and_a_dead_store_says_so(
     assert "try again in a minute" in response.data.decode()
 
 
+@pytest.mark.integration
+def test_the_file_list_speaks_german_or_english(sqlite_store: Store,
+                                               catalogue: Catalogue) -> None:
+    client = _client(sqlite_store, catalogue)
+    german = client.get(f"{FILES}/").data.decode()  # no preference: German, as the sites
+    assert '<html lang="de">' in german and "<h2>Monate</h2>" in german
+    assert "Lufttemperatur" in german and 'href="?lang=en"' in german
+    english = client.get(f"{FILES}/", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert english.headers["Vary"] == "Accept-Language, Cookie"
+    text = english.data.decode()
+    assert '<html lang="en">' in text and "<h2>Months</h2>" in text
+    assert "Air temperature" in text and 'href="?lang=de"' in text
+    asked = client.get(f"{FILES}/?lang=de", headers={"Accept-Language": "en"}).data.decode()
+    assert '<html lang="de">' in asked
+    odd = client.get(f"{FILES}/?lang=<script>", headers={"Accept-Language": "fr"})
+    assert '<html lang="de">' in odd.data.decode() and b"<script>" not in odd.data
+    client.set_cookie("stadtpuls_lang", "en")  # the dashboard's language switch
+    assert '<html lang="en">' in client.get(f"{FILES}/").data.decode()
+
+
 @given(st.integers(min_value=MIN_NS, max_value=MAX_NS - 1))
 def test_file_times_are_exact_rfc3339(time_ns: int) -> None:
     text = iso_ns(time_ns)
