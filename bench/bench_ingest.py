@@ -123,9 +123,16 @@ class Ingest:
             conn.close()
 
     def written(self) -> float:
-        m = re.search(r"^stadtpuls_ingest_readings_written_total (\S+)$", self._get("/metrics"),
-                      re.M)
+        return self.metric("stadtpuls_ingest_readings_written_total")
+
+    def metric(self, name: str) -> float:
+        m = re.search(rf"^{name} (\S+)$", self._get("/metrics"), re.M)
         return float(m.group(1)) if m else 0.0
+
+    def batches(self) -> tuple[float, float]:
+        """(batch writes, readings in them) so far."""
+        return (self.metric("stadtpuls_ingest_write_readings_count"),
+                self.metric("stadtpuls_ingest_write_readings_sum"))
 
     def wait_written(self, target: float, timeout: float = 600) -> float:
         deadline = time.monotonic() + timeout

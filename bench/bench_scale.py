@@ -249,6 +249,7 @@ def ingest_ratio(tmp: Path, influx: InfluxServer, messages: int, rounds: int = 2
     base_ms = (time.time_ns() // 1_000_000) - 3 * 86_400_000
     results: dict[str, list[float]] = {s: [] for s in sites}
     cpu: dict[str, list[dict[str, float]]] = {s: [] for s in sites}
+    batch_sizes: dict[str, list[int]] = {s: [] for s in sites}
     offset = 0
     try:
         # Interleaved rounds (few, many, few, many): drift in the machine's load hits both.
@@ -260,12 +261,14 @@ def ingest_ratio(tmp: Path, influx: InfluxServer, messages: int, rounds: int = 2
                                           RawPublisher.mid(i + offset))
                            for i in range(messages)]
                 before = sum(store.counts(0, 2**62, site).values())
-                r, used = measure_throughput_delta(ingest, mq, store, site, packets,
-                                                   messages, before, pids)
+                r, used, mean_batch = measure_throughput_delta(ingest, mq, store, site,
+                                                               packets, messages, before, pids)
                 results[site].append(r)
                 cpu[site].append(used)
                 offset += messages
+                batch_sizes[site].append(mean_batch)
                 print(f"  ingest {site} ({n} series): {r:,.0f} msg/s, CPU s {used}, "
+                      f"{mean_batch:,} readings per write, "
                       f"load {load()}", flush=True)
     finally:
         ingest.stop()
@@ -274,7 +277,8 @@ def ingest_ratio(tmp: Path, influx: InfluxServer, messages: int, rounds: int = 2
     few = statistics.median(results["few"])
     many = statistics.median(results["many"])
     return {"few": few, "many": many, "ratio": many / few, "load": load(),
-            "runs": results, "cpu_s": cpu, "rollup_catch_up_s": catch_up_s}
+            "runs": results, "cpu_s": cpu, "readings_per_write": batch_sizes,
+            "rollup_catch_up_s": catch_up_s}
 
 
 def wait_for_log(path: Path, text: str, since: float, timeout_s: float = 1_800
@@ -306,13 +310,15 @@ def ingest_catalogue(tmp: Path, sites: dict[str, int]) -> Path:
 
 def measure_throughput_delta(ingest: Any, mq: MosquittoServer, store: InfluxStore, site: str,
                              packets: list[bytes], readings: int, before: int,
-                             pids: dict[str, int]) -> tuple[float, dict[str, float]]:
-    """msg/s and the CPU seconds of each of `pids` from the first publish until the ingest
-    has written them all (not the count check after it: influxd answers that per series)."""
+                             pids: dict[str, int]) -> tuple[float, dict[str, float], int]:
+    """msg/s, the CPU seconds of each of `pids` from the first publish until the ingest has
+    written them all (not the count check after it: influxd answers that per series), and
+    the mean readings per batch write."""
     from _catchup import cpu_seconds
     from _common import RawPublisher
 
     written = ingest.written()
+    batches = ingest.batches()
     pub = RawPublisher(mq.host, mq.port, f"bench-pub-{site}-{before}")
     cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
     t0 = time.time()
@@ -320,10 +326,12 @@ def measure_throughput_delta(ingest: Any, mq: MosquittoServer, store: InfluxStor
     pub.close()
     done = ingest.wait_written(written + readings)
     used = {name: round(cpu_seconds(pid) - cpu0[name], 2) for name, pid in pids.items()}
+    writes, in_writes = (after - b for after, b in zip(ingest.batches(), batches, strict=True))
+    mean_batch = round(in_writes / writes) if writes else 0
     stored = sum(store.counts(0, 2**62, site).values())
     if stored != before + readings:
         raise RuntimeError(f"{site}: stored {stored}, expected {before + readings}")
-    return readings / (done - t0), used
+    return readings / (done - t0), used, mean_batch
 
 
 # --- browser ---------------------------------------------------------------------------------
@@ -395,6 +403,8 @@ def main() -> int:
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="interleaved ingest rounds per catalogue (the median counts)")
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--ingest-only", action="store_true",
@@ -411,7 +421,7 @@ def main() -> int:
         return 0
     print(f"cores {os.cpu_count()}, load {load()}", flush=True)
     if args.ingest_only:
-        return ingest_only(args.messages)
+        return ingest_only(args.messages, args.rounds)
     with tempfile.TemporaryDirectory(prefix="stadtpuls-scale-") as tmp_name:
         tmp = Path(tmp_name)
         catalogue_path = write_city(tmp / "city", args.sensors)
@@ -438,7 +448,8 @@ def main() -> int:
             # The browser before the ingest runs: those write other sites (and newer sensor
             # state rows) into the same database.
             shown = None if args.skip_browser else browser(catalogue, influx, now, 3)
-            ratio = None if args.skip_ingest else ingest_ratio(tmp, influx, args.messages)
+            ratio = None if args.skip_ingest else ingest_ratio(tmp, influx, args.messages,
+                                                                 args.rounds)
         finally:
             influx.stop()
     print(json.dumps({"config_check": check, "fill": filled, "pages": results,

@@ -137,6 +137,7 @@ class Delivery:
                 self.health.down(exc, self.metrics)
             else:
                 self.metrics.write_seconds.observe(time.perf_counter() - started)
+                self.metrics.write_readings.observe(len(readings))
                 self.health.up(self.metrics)
                 batch.dead += refused.items()
                 self._count_durable(kept, written=True)

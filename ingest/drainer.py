@@ -163,6 +163,7 @@ class Drainer:
             self.durable.ok("dead letters", self.metrics)
             self.metrics.rejected.inc(len(refused))
         self.metrics.write_seconds.observe(time.perf_counter() - started)
+        self.metrics.write_readings.observe(len(readings))
         self.health.up(self.metrics)
         self.spool.delete([rowid for rowid, _ in items])
         self.durable.ok("spool", self.metrics)

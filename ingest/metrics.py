@@ -23,6 +23,8 @@ from stadtpuls.units import Quantity
 
 # Buckets around what an InfluxDB batch write takes: 1 ms (SQLite, tiny) to 10 s (timeout).
 _WRITE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Readings per batch write: a few (a quiet site) to the batch cap (a backlog, `ingest.batching`).
+_SIZE_BUCKETS = (10, 100, 1_000, 2_500, 5_000, 10_000, 20_000, 50_000)
 
 
 class IngestMetrics:
@@ -63,6 +65,10 @@ class IngestMetrics:
         self.write_seconds = Histogram("stadtpuls_ingest_write_seconds",
                                        "Duration of one batch write to the store",
                                        buckets=_WRITE_BUCKETS, registry=r)
+        self.write_readings = Histogram("stadtpuls_ingest_write_readings",
+                                        "Readings in one batch write to the store (batches "
+                                        "grow while the store is busy)",
+                                        buckets=_SIZE_BUCKETS, registry=r)
         self.newest_age = Gauge("stadtpuls_ingest_newest_reading_age_seconds",
                                 "Age of the newest reading stored or spooled (source time)",
                                 registry=r)

@@ -191,7 +191,15 @@ def test_store_down_spools_acks_and_drains_in_order(rig: Rig) -> None:
     key = SeriesKey(SITE, "a", Quantity.COUNT)
     assert rig.store.counts(T0, T0 + 1, SITE)[key] == 1
     assert rig.health.ok
-    assert rig.metrics.registry.get_sample_value("stadtpuls_ingest_readings_written_total") == 6
+    value = rig.metrics.registry.get_sample_value
+    assert value("stadtpuls_ingest_readings_written_total") == 6
+    assert value("stadtpuls_ingest_write_readings_sum") == 6  # drained, in however many writes
+    writes = value("stadtpuls_ingest_write_readings_count")
+    rig.builder.add(msg(7, payload("a", 2)))
+    rig.builder.add(msg(8, payload("b", 2)))
+    assert rig.flush()  # straight to the store: one write of two readings
+    assert value("stadtpuls_ingest_write_readings_count") == writes + 1
+    assert value("stadtpuls_ingest_write_readings_sum") == 8
 
 
 def test_last_received_value_wins_across_an_outage(rig: Rig) -> None:
