@@ -2,7 +2,7 @@
 
 Usage:  .venv/bin/python bench/bench_scale.py [--sensors N] [--hours H] [--reps R]
                                             [--messages N] [--skip-browser] [--skip-ingest]
-                                            [--ingest-only]
+                                            [--ingest-only] [--rounds N]
 
 Starts its own influxd (1.6.7; bulk data goes straight to its /write endpoint) and Mosquitto
 from `testkit.servers`, writes the generated city (`testkit.city`: catalogue with templates and
