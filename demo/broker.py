@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import threading
 from concurrent.futures import Future
 from typing import Any
+
+from demo.ports import free_port
 
 
 class EmbeddedBroker:
@@ -21,7 +22,7 @@ class EmbeddedBroker:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
-        self.port = port or _free_port(host)
+        self.port = port or free_port(host)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="amqtt",
                                         daemon=True)
@@ -65,9 +66,3 @@ class EmbeddedBroker:
         if self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout_s)
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])

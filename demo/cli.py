@@ -1,8 +1,9 @@
 """`stadtpuls demo`: the whole product on one machine with nothing installed but Python.
 
 Embedded MQTT broker (amqtt) and SQLite store, a week of simulated history for both sites of
-the catalogue, the simulators continuing live through the broker, the real ingest and the
-real dashboard as child processes. Data stays in `--data-dir` between runs.
+the catalogue, the simulators continuing live through the broker, the real ingest, dashboard
+and alert evaluator as child processes; the alerts' mail and webhooks go to a local outbox
+(`demo.outbox`). Data stays in `--data-dir` between runs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import ipaddress
 import json
 import logging
 import signal
-import socket
 import sys
 import threading
 import time
@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from demo.ports import free_port, port_free
 from stadtpuls.settings import add_catalogue_argument, catalogue_path
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"stadtpuls demo: --backfill: {exc}", file=sys.stderr)
         return 2
-    if not _port_free(args.host, args.port):
+    if not port_free(args.host, args.port):
         print(f"stadtpuls demo: port {args.port} on {args.host} is in use (another demo?); "
               "stop that or pass --port", file=sys.stderr)
         return 2
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop)
 
     from demo.broker import EmbeddedBroker
+    from demo.outbox import DemoOutbox
     from demo.supervisor import Child, Supervisor
 
     broker = None
@@ -98,8 +100,12 @@ def run(args: argparse.Namespace) -> int:
         mqtt_url = broker.url
         log.info("embedded MQTT broker on %s", mqtt_url)
 
+    outbox = DemoOutbox(data / "outbox")
+    outbox.start()
+    log.info("alert notifications (mail and webhook) are kept in %s", outbox.directory)
+
     supervisor = Supervisor()
-    health_port = _free_port()
+    health_port = free_port()
     common = ["--catalogue", str(catalogue_file), "--store", f"sqlite:{db}"]
     supervisor.add(Child("ingest", [
         "ingest", *common, "--mqtt-url", mqtt_url, "--mqtt-version", "3.1.1",
@@ -120,8 +126,16 @@ def run(args: argparse.Namespace) -> int:
         supervisor.add(Child("dashboard", ["dashboard", *common, "--host", args.host,
                                            "--port", str(args.port), "--data-dir",
                                            str(data)]))
-        log.info("dashboard on http://%s:%d  (Ctrl-C stops the demo)", _shown_host(args.host),
-                 args.port)
+        dashboard_url = f"http://{_shown_host(args.host)}:{args.port}"
+        supervisor.add(Child("alerts", [
+            "alerts", "run", *common, "--data-dir", str(data), "--interval", "15",
+            "--dashboard-url", dashboard_url, "--http-port", "0",
+            "--smtp-host", "127.0.0.1", "--smtp-port", str(outbox.smtp_port),
+            "--smtp-security", "none", "--smtp-from", "stadtpuls-demo@localhost",
+            "--webhook-url", outbox.webhook_url,
+            "--webhook-secret-file", str(outbox.secret_file),
+        ]))
+        log.info("dashboard on %s  (Ctrl-C stops the demo)", dashboard_url)
         while not stop.wait(1.0):
             supervisor.check()
             if not simulator.is_alive():
@@ -134,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         if simulator is not None:
             simulator.join(15)
         supervisor.stop()
+        outbox.stop()
         if broker is not None:
             broker.stop()
 
@@ -223,18 +238,3 @@ def _wait_healthy(port: int, stop: threading.Event, timeout_s: float) -> bool:
             conn.close()
         stop.wait(0.3)
     return False
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

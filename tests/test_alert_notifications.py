@@ -5,10 +5,12 @@ after each round (`send_due`), as its thread would.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -26,7 +28,7 @@ from alert_helpers import (
 )
 from prometheus_client import CollectorRegistry
 
-from alerts.channels import EmailChannel, WebhookChannel
+from alerts.channels import EmailChannel, WebhookChannel, compose
 from alerts.evaluate import Evaluator
 from alerts.sender import BACKOFF_FIRST_S, Sender, SenderMetrics
 from alerts.state import AlertState
@@ -113,6 +115,25 @@ def test_silent_sensor_one_email_and_one_webhook_each_way(
     assert hook["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert hook["stadtpuls"]["url"] == "https://stadtpuls.example/sensors/rathaus~saal_co2"
     assert hook["stadtpuls"]["site"] == SITE and hook["stadtpuls"]["language"] == "en"
+
+
+@pytest.mark.parametrize("subject", [
+    "[Stadtpuls] ALARM: CO₂ Sitzungssaal (Rathaus im Stühlinger) – Wert hängt (ändert sich "
+    "nicht)",
+    "[Stadtpuls] BEHOBEN: " + "Feinstaub PM2,5 Schwarzwaldstraße " * 6,
+    "[Stadtpuls] FIRING: " + "a plain ascii sensor name " * 8,
+])
+def test_a_long_subject_arrives_word_for_word(subject: str) -> None:
+    # Python's EmailMessage dropped the space between two folded encoded words here
+    # ("Rathaus imStühlinger"), which is why alerts.channels.compose uses Header.
+    raw = compose("stadtpuls@stadt.example", "ops@example.org", subject, "Wert hängt\n")
+    parsed = message_from_bytes(raw.as_bytes(), policy=policy.default)
+    assert str(parsed["Subject"]) == subject
+    assert parsed.get_content() == "Wert hängt\n"
+    head = raw.as_bytes().split(b"\n\n")[0].decode("ascii")  # 7-bit headers
+    assert all(len(line) <= 78 for line in head.splitlines())
+    assert all(len(word) <= 75 for word in re.findall(r"=\?[^ ]*?\?=", head))  # RFC 2047
+    assert parsed["Date"] and parsed["Message-ID"].endswith("@stadt.example>")
 
 
 def test_a_wrongly_signed_webhook_is_refused_and_kept_for_retry(

@@ -15,8 +15,12 @@ from alert_helpers import CO2, MIDNIGHT, NOON, PV, SITE, catalogue, feed, health
 
 from alerts.evaluate import Evaluator
 from alerts.state import AlertState
+from stadtpuls.reading import SeriesKey
+from stadtpuls.state.tracker import StateTracker
+from stadtpuls.state.windows import catalogue_windows
 from stadtpuls.store.sqlite import SQLiteStore
 from stadtpuls.timebase import NS_PER_S, to_ns
+from stadtpuls.units import Quantity
 
 RECIPIENT = {"id": "ops", "email": "ops@example.org", "language": "en"}
 
@@ -57,6 +61,35 @@ def test_silent_sensor_fires_once_within_two_intervals_plus_wait_and_resolves(
     message = ev.state.outbox()[0].message
     assert "http://dash/sensors/rathaus~saal_co2" in message["text"]
     assert "saal_co2 (en)" in message["subject"]
+
+
+def _completeness(ev: Evaluator) -> list[str]:
+    return [r.state for r in ev.state.active().values() if r.rule == "completeness"]
+
+
+@pytest.mark.parametrize("snapshot", [True, False])
+def test_readings_that_arrive_late_count_towards_completeness_within_minutes(
+        tmp_path: Path, snapshot: bool) -> None:
+    # A back-fill or a drained spool: the day's readings land after the first round saw none.
+    store, ev = _setup(tmp_path, {"defaults": {"no_data": {"enabled": False},
+                                               "completeness": {"severity": "warning"}}})
+    feed(store, PV, NOON - timedelta(hours=25), NOON + timedelta(hours=1), lambda i: 9e3 + i % 5)
+    feed(store, CO2, NOON - timedelta(minutes=1), NOON, healthy)
+    ev.round(to_ns(NOON))
+    assert _completeness(ev) == ["firing"]  # the CO2 sensor: one reading in 24 h
+    feed(store, CO2, NOON - timedelta(hours=25), NOON + timedelta(minutes=12), healthy)
+    if snapshot:  # what the ingest writes every minute (stadtpuls.state)
+        tracker = StateTracker(catalogue_windows(ev.catalogue))
+        tracker.add(store.readings(SeriesKey(SITE, CO2, Quantity.CO2), 0, to_ns(NOON) + 1,
+                                   limit=10_000))
+        store.write_states(tracker.rows("ingest", to_ns(NOON) + 30 * NS_PER_S))
+        ev.round(to_ns(NOON + timedelta(minutes=1)))
+        assert _completeness(ev) == []  # at once: the snapshot counts
+    else:  # no snapshot: the store's counts, asked again within 10 minutes
+        for now in rounds(NOON + timedelta(minutes=1), NOON + timedelta(minutes=11)):
+            ev.round(now)
+        assert _completeness(ev) == []
+    assert ("completeness", CO2, "resolved") in _outbox(ev)
 
 
 def test_flapping_around_a_threshold_with_hysteresis_is_one_alert(tmp_path: Path) -> None:

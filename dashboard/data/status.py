@@ -21,8 +21,9 @@ from stadtpuls.health import SEVERITY, Health, freshness
 from stadtpuls.health_inputs import DEVICE_QUANTITIES, gather
 from stadtpuls.pipeline import PIPELINE_SITE
 from stadtpuls.reading import Reading, SeriesKey
-from stadtpuls.state.rows import SeriesState, merge
-from stadtpuls.store.protocol import Aggregate, SensorStateStore, WindowSeries
+from stadtpuls.state.current import current_state
+from stadtpuls.state.rows import SeriesState
+from stadtpuls.store.protocol import Aggregate, WindowSeries
 from stadtpuls.timebase import NS_PER_S
 from stadtpuls.units import Quantity
 
@@ -32,8 +33,6 @@ _RECENT_S = 2 * 86_400
 # would keep a dead sensor "ok" until its date.
 FUTURE_SKEW_S = 300
 _ALL_TIME_TTL_S = 300.0
-STATE_MAX_AGE_S = 1_200
-"""Snapshots older than this (two buckets) are not used: the ingest has stopped writing."""
 STATE_OVERLAP_S = 300
 """Readings dated up to this long before a snapshot may have arrived after it."""
 _WINDOW_BUCKET_S = 60.0
@@ -70,15 +69,12 @@ class SensorState:
 
 def sensor_snapshot(source: DataSource) -> dict[SeriesKey, SeriesState]:
     """The ingest's merged sensor state (`stadtpuls.state`), shared in one bucket; empty when
-    the store keeps none or the newest is older than `STATE_MAX_AGE_S` (ingest stopped)."""
-    store = source.reader.store
-    if not isinstance(store, SensorStateStore):
-        return {}
+    the store keeps none or the newest is older than `STATE_MAX_AGE_S` (ingest stopped;
+    `stadtpuls.state.current`)."""
     bucket_s = source.settings.live_bucket_s
     end = bucket_end(source.now_ns(), bucket_s)
-    since = end - STATE_MAX_AGE_S * NS_PER_S
     return source.reader.memo(("sensor-state", end),
-                              lambda: merge(store.read_states(since)), ttl_s=bucket_s)
+                              lambda: current_state(source.reader.store, end), ttl_s=bucket_s)
 
 
 def latest_readings(source: DataSource) -> dict[SeriesKey, Reading]:
