@@ -45,6 +45,7 @@ class DemoOutbox:
     def start(self) -> None:
         from aiosmtpd.controller import Controller
 
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: every SMTP line
         self.directory.mkdir(parents=True, exist_ok=True)
         secret = secrets.token_hex(32)
         # Written as the alerts process reads every secret: from a file only it can read.

@@ -3,18 +3,23 @@
 The demo writes its history straight into the store (not through the ingest), so the ingest's
 sensor state knows nothing of it; a minute after start, when the first snapshot appeared,
 every sensor read "incomplete" (1 %). The back-fill publishes its own state like a second
-ingest replica now; this runs the real command with `--faults none` and a day and a bit of
-history, waits for both snapshots, and derives every sensor's status as the dashboard does.
+ingest replica now; this runs the real command with one fault (a room's CO₂ sensor stuck) and
+a day and a bit of history, waits for both snapshots, and derives every sensor's status as the
+dashboard does. The demo's alert evaluator then mails the stuck sensor to the local outbox,
+and reports no sensor as incomplete: it once kept the counts of its first round, taken
+before the back-fill, for an hour.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from email import message_from_bytes, policy
 from pathlib import Path
 
 from waiting import wait
 
+from alerts.state import AlertState
 from dashboard.data.source import DataSource
 from dashboard.data.status import Status, sensor_states
 from stadtpuls.catalogue import load_catalogue
@@ -23,6 +28,7 @@ from testkit.process import free_port, terminate
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "config" / "stuehlinger.yaml"
+STUCK = "room_sitzungssaal_co2"
 
 
 def test_a_started_demo_shows_complete_healthy_sensors(tmp_path: Path) -> None:
@@ -30,7 +36,8 @@ def test_a_started_demo_shows_complete_healthy_sensors(tmp_path: Path) -> None:
     with (tmp_path / "demo.log").open("wb") as log:
         demo = subprocess.Popen(
             [sys.executable, "-m", "stadtpuls.cli", "demo", "--port", str(free_port()),
-             "--data-dir", str(data), "--backfill", "26h", "--faults", "none"],
+             "--data-dir", str(data), "--backfill", "26h", "--faults",
+             f"stuck:{STUCK}@-20h"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
             store = SQLiteStore(data / "stadtpuls.db")
@@ -50,8 +57,27 @@ def test_a_started_demo_shows_complete_healthy_sensors(tmp_path: Path) -> None:
             assert len(states) == 41
             unwell = {s.sensor_id: (s.status.value, s.completeness) for s in states
                       if s.status is not Status.OK}
-            assert unwell == {}
+            assert unwell == {STUCK: ("stuck", unwell[STUCK][1])}
             assert min(s.completeness or 0 for s in states) > 0.9
+
+            alerts = AlertState(data / "alerts.db")
+            mails = wait(lambda: sorted((data / "outbox").glob("*.eml")), 120,
+                         "the stuck sensor's alert mail in the demo's outbox", step=2.0)
+            mail = message_from_bytes(mails[0].read_bytes(), policy=policy.default)
+            assert str(mail["Subject"]) == ("[Stadtpuls] ALARM: CO₂ Sitzungssaal (Rathaus im "
+                                            "Stühlinger) – Wert hängt (ändert sich nicht)")
+            assert mail["To"] == "haustechnik@example.org"
+
+            def incomplete() -> list[str]:
+                return [row.sensor for row in alerts.active().values()
+                        if row.rule == "completeness"]
+
+            # Rounds every 15 s: the snapshots' counts clear what a round before them saw.
+            wait(lambda: incomplete() == [], 120, "no completeness alerts", step=2.0)
+            firing = {(row.rule, row.sensor) for row in alerts.active().values()
+                      if row.state == "firing"}
+            assert firing == {("stuck", STUCK)}
+            alerts.close()
             store.close()
         finally:
             terminate(demo)
