@@ -89,8 +89,11 @@ class RoundResult:
 
 class Evaluator:
     def __init__(self, reader: StoreReader, catalogue: Catalogue, state: AlertState, *,
-                 dashboard_url: str | None = None) -> None:
+                 dashboard_url: str | None = None, use_snapshots: bool = True) -> None:
+        """`use_snapshots=False` (the preview, which evaluates the past): completeness and
+        stuck windows from the store only, never from the ingest's current state."""
         self.reader = reader
+        self.use_snapshots = use_snapshots
         self.catalogue = catalogue
         self.state = state
         self.dashboard_url = dashboard_url
@@ -108,7 +111,8 @@ class Evaluator:
             # sensor they cover, as they do for the dashboard; the store only for the rest.
             healths = gather(self._reader, self.catalogue, latest, now_ns=now_ns,
                              window_end_ns=end, limits_for=rules.limits_for,
-                             state=current_state(self.reader, now_ns))
+                             state=current_state(self.reader, now_ns)
+                             if self.use_snapshots else None)
             spool_then = self._spool_depths(now_ns - int(rules.pipeline.spool_growing.for_s
                                                          * NS_PER_S))
         except StoreUnavailable as exc:

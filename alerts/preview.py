@@ -45,7 +45,7 @@ def preview(reader: StoreReader, catalogue: Catalogue, start: datetime, end: dat
         prime(loc.lat, loc.lon, loc.altitude_m, to_ns(start - WARM_UP), to_ns(end))
     with tempfile.TemporaryDirectory(prefix="stadtpuls-preview-") as tmp:
         state = AlertState(Path(tmp) / "alerts.db")
-        evaluator = Evaluator(reader, catalogue, state)
+        evaluator = Evaluator(reader, catalogue, state, use_snapshots=False)
         episodes: dict[int, Episode] = {}
         now, stop, step_ns = to_ns(start), to_ns(end), int(step.total_seconds() * NS_PER_S)
         while now < stop:

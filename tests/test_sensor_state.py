@@ -18,6 +18,7 @@ from ingest_procs import Ingest, Publisher, kill_leftovers, stored, wait_for
 
 from ingest.state_keeper import MAX_WAITING, StateKeeper
 from stadtpuls.reading import Reading, SeriesKey
+from stadtpuls.state.current import current_state
 from stadtpuls.state.rows import BUCKET_S, StateRow, WindowFigures, merge, window_end_ns
 from stadtpuls.state.tracker import StateTracker
 from stadtpuls.store import Aggregate, Store, state_codec
@@ -237,6 +238,24 @@ def test_a_large_snapshot_round_trips_and_a_smaller_newer_one_replaces_it(store:
     assert merged.keys() == set(keys[:100])
     assert {s.newest.value for s in merged.values()} == {2.0}  # type: ignore[union-attr]
     assert merge(store.read_states(now + 90 * NS_PER_S)) == {}
+
+
+def test_the_current_state_is_what_was_written_shortly_before_the_instant(
+        tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "state.db")
+    at = time.time_ns()
+    key = SeriesKey("s", "a", Quantity.CO2)
+    store.write_states([StateRow("ingest", key, at, window_end_ns(at),
+                                 Reading("s", "a", Quantity.CO2, at - NS_PER_S, 500.0),
+                                 WindowFigures(FULL_S, 1_440), None)])
+    minute = 60 * NS_PER_S
+    assert current_state(store, at)[key].completeness == WindowFigures(FULL_S, 1_440)
+    assert key in current_state(store, at - minute)  # the ingest's clock a little ahead
+    assert current_state(store, at - 2 * minute) == {}  # the past: the store answers
+    assert key in current_state(store, at + 19 * minute)
+    assert current_state(store, at + 21 * minute) == {}  # the ingest stopped writing
+    assert current_state(object(), at) == {}  # a store without snapshots
+    store.close()
 
 
 @pytest.mark.integration

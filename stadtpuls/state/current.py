@@ -14,11 +14,16 @@ from stadtpuls.timebase import NS_PER_S
 
 STATE_MAX_AGE_S = 1_200
 """Snapshots older than this (two buckets) are not used: the ingest has stopped writing."""
+STATE_SKEW_S = 60
+"""A snapshot stamped up to this far after `now` still counts (the ingest's clock may run a
+little ahead); one stamped later belongs to another time (an evaluation of the past)."""
 
 
 def current_state(store: object, now_ns: int) -> dict[SeriesKey, SeriesState]:
-    """Merged snapshots written in the last `STATE_MAX_AGE_S` before `now_ns`; empty when
-    the store keeps none (readers then ask the store itself). Raises what the store raises."""
+    """Merged snapshots written in the `STATE_MAX_AGE_S` before `now_ns`; empty when the
+    store keeps none (readers then ask the store itself). Raises what the store raises."""
     if not isinstance(store, SensorStateStore):
         return {}
-    return merge(store.read_states(now_ns - STATE_MAX_AGE_S * NS_PER_S))
+    latest = now_ns + STATE_SKEW_S * NS_PER_S
+    return merge(r for r in store.read_states(now_ns - STATE_MAX_AGE_S * NS_PER_S)
+                 if r.at_ns <= latest)
