@@ -118,25 +118,30 @@ def run(args: argparse.Namespace) -> int:
             log.error("the ingest did not become healthy; see its messages above")
             return 1
         log.info("writing %s of simulated history to %s …", args.backfill, db)
+        history_done = threading.Event()
         simulator = threading.Thread(
             target=_simulate, name="simulator", daemon=True,
-            args=(catalogue, args, mqtt_url, backfill, data, db, stop),
+            args=(catalogue, args, mqtt_url, backfill, data, db, stop, history_done),
         )
         simulator.start()
         supervisor.add(Child("dashboard", ["dashboard", *common, "--host", args.host,
                                            "--port", str(args.port), "--data-dir",
                                            str(data)]))
         dashboard_url = f"http://{_shown_host(args.host)}:{args.port}"
-        supervisor.add(Child("alerts", [
+        alerts = Child("alerts", [
             "alerts", "run", *common, "--data-dir", str(data), "--interval", "15",
             "--dashboard-url", dashboard_url, "--http-port", "0",
             "--smtp-host", "127.0.0.1", "--smtp-port", str(outbox.smtp_port),
             "--smtp-security", "none", "--smtp-from", "stadtpuls-demo@localhost",
             "--webhook-url", outbox.webhook_url,
             "--webhook-secret-file", str(outbox.secret_file),
-        ]))
+        ])
         log.info("dashboard on %s  (Ctrl-C stops the demo)", dashboard_url)
         while not stop.wait(1.0):
+            # Alerts judge the history: during the back-fill every sensor would read
+            # "incomplete" (and the alerts page keep those episodes for a week).
+            if history_done.is_set() and alerts not in supervisor.children:
+                supervisor.add(alerts)
             supervisor.check()
             if not simulator.is_alive():
                 log.error("the simulator stopped; stopping the demo")
@@ -156,11 +161,13 @@ def run(args: argparse.Namespace) -> int:
 _BACKFILL_CLIENT = "stadtpuls-demo-backfill"
 
 def _simulate(catalogue: Catalogue, args: argparse.Namespace, mqtt_url: str, backfill: timedelta,
-              data: Path, db: Path, stop: threading.Event) -> None:
+              data: Path, db: Path, stop: threading.Event, history_done: threading.Event
+              ) -> None:
     from demo.backfill import BackfillSink
     from ingest.decoding import MessageDecoder
     from ingest.state_keeper import StateKeeper, state_file_name
     from simulators.faults import FaultPlan
+    from simulators.messages import OutboundMessage
     from simulators.publisher import MqttSender, RunConfig, default_step, publish
     from stadtpuls.state.tracker import StateTracker
     from stadtpuls.state.windows import catalogue_windows
@@ -181,13 +188,26 @@ def _simulate(catalogue: Catalogue, args: argparse.Namespace, mqtt_url: str, bac
     state = StateKeeper(StateTracker(catalogue_windows(catalogue)), store, _BACKFILL_CLIENT,
                         data, interval_s=10.0, history_fed=True)
     state.start()
-    sink = BackfillSink(MessageDecoder(catalogue), store, data / "deadletter.db",
-                        on_stored=state.stored)
+    backfill_sink = BackfillSink(MessageDecoder(catalogue), store, data / "deadletter.db",
+                                 on_stored=state.stored)
+
+    class Sink:
+        """The back-fill sink, telling the demo when the history is stored and counted."""
+
+        def __call__(self, message: OutboundMessage) -> None:
+            backfill_sink(message)
+
+        def flush(self) -> None:  # the simulator's catch-up is over
+            backfill_sink.flush()
+            state.publish()
+            history_done.set()
+
+    sink = backfill_sink
     sender = MqttSender(mqtt_url, "stadtpuls-demo-simulator")
     sender.connect()
     t0 = time.monotonic()
     try:
-        publish(config, sender, stop, progress_to=sys.stderr, past_sink=sink)
+        publish(config, sender, stop, progress_to=sys.stderr, past_sink=Sink())
     finally:
         sink.close()
         sender.close()
