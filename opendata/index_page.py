@@ -26,6 +26,16 @@ _TEXT = {
 }
 
 
+# The dashboard's look in a few lines (no stylesheet to fetch); the long file path breaks at
+# any character rather than scroll a phone's page.
+_STYLE = ("body { margin: 0; background: #f3f4f6; color: #1f2937; font: 16px/1.5 system-ui, "
+          "sans-serif; } main { max-width: 46rem; margin: 0 auto; padding: 1.5rem 1rem; } "
+          "h1 { font-size: 1.6rem; line-height: 1.25; } a { color: #0b5f7a; } "
+          "code { overflow-wrap: anywhere; background: #e5e7eb; padding: 0 .2em; } "
+          "ul { background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; "
+          "padding: .75rem 2rem; }")
+
+
 def language(asked: str | None, cookie: str | None, accept_best: str | None) -> str:
     """The first of these we have: the query's `lang`, the cookie, the browser's best match;
     else de."""
@@ -48,8 +58,7 @@ def render(dataset: Dataset, months: list[date], lang: str) -> str:
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title} – {text['files']}</title>"
-        # The long file path breaks at any character rather than scroll a phone's page.
-        "<style>code { overflow-wrap: anywhere; }</style></head><body><main>"
+        f"<style>{_STYLE}</style></head><body><main>"
         f'<p><a href="?lang={other}" hreflang="{other}" lang="{other}">{text["other"]}</a></p>'
         f"<h1>{title}</h1>"
         f"<p>{text['licence']}: <a href=\"{escape(dataset.publication.licence_text_url or '')}"
