@@ -216,7 +216,7 @@ def config_check(catalogue: Path, reps: int) -> dict[str, Any]:
 
 # --- ingest: 10,000 series against 41 --------------------------------------------------------
 
-def ingest_ratio(tmp: Path, influx: InfluxServer, messages: int, rounds: int = 2
+def ingest_ratio(tmp: Path, influx: InfluxServer, messages: int, rounds: int
                  ) -> dict[str, Any]:
     from _catchup import pid_of
     from _common import RawPublisher, publish_packet
@@ -383,7 +383,7 @@ def browser(catalogue: Catalogue, influx: InfluxServer, now: float, reps: int
             "load": load()}
 
 
-def ingest_only(messages: int, rounds: int = 2) -> int:
+def ingest_only(messages: int, rounds: int) -> int:
     with tempfile.TemporaryDirectory(prefix="stadtpuls-scale-") as tmp_name:
         tmp = Path(tmp_name)
         influx = InfluxServer(tmp / "influx")
@@ -403,8 +403,9 @@ def main() -> int:
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="interleaved ingest rounds per catalogue (the median counts)")
+    parser.add_argument("--rounds", type=int, default=6,
+                        help="interleaved ingest rounds per catalogue, the median counts "
+                             "(default 6: single rounds scatter by a third on a shared host)")
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--ingest-only", action="store_true",
