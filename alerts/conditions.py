@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from stadtpuls.catalogue.alerts import PipelineRules, ResolvedRules, ThresholdRule
-from stadtpuls.health import Health, freshness, is_stuck
+from stadtpuls.health import Health, freshness, is_stuck, silent_after_s
 from stadtpuls.health_inputs import SensorHealth
 from stadtpuls.pipeline import PIPELINE_SITE, PipelineFigure, split_pipeline_sensor
 from stadtpuls.reading import Reading, SeriesKey
@@ -44,6 +44,12 @@ class Condition:
     for_s: float
     value: float | None = None
     detail: str = ""
+    since_ns: int | None = None
+    """When the condition began, where the data says so (a silent sensor: its last reading
+    plus the silence threshold). A new alert's wait time counts from there, so an evaluator
+    that starts (or restarts) next to a sensor silent for longer than the wait fires at once.
+    Only within the evaluator's look-back (`LOOKBACK_MIN_S`, an hour): a reading older than
+    that is not looked up, and the wait then counts from the first round that saw it."""
 
 
 def _fire(flag: bool) -> Trigger:
@@ -55,8 +61,10 @@ def sensor_conditions(h: SensorHealth, rules: ResolvedRules) -> Iterator[Conditi
     fresh = freshness(h.age_s, h.sensor.interval_s)
     value = h.last.value if h.last is not None else None
     if rules.no_data is not None:
+        onset = (None if h.last is None
+                 else h.last.time_ns + int(silent_after_s(h.sensor.interval_s) * NS_PER_S))
         yield Condition("no_data", site, sensor, _fire(fresh is Health.SILENT),
-                        rules.no_data.severity, rules.no_data.for_s, value)
+                        rules.no_data.severity, rules.no_data.for_s, value, since_ns=onset)
     if rules.stuck is not None:
         yield Condition("stuck", site, sensor, _fire(is_stuck(h.sensor, h.stats, h.limits,
                                                               h.sun_down)),

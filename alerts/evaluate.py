@@ -173,8 +173,9 @@ class Evaluator:
         if row is None:
             if cond.trigger is not Trigger.FIRE:
                 return None
+            since = now_ns if cond.since_ns is None else min(now_ns, cond.since_ns)
             row = AlertRow(0, cond.rule, cond.site, cond.sensor, cond.severity, "pending",
-                           now_ns, None, None, cond.value, cond.detail, "none", None, 0,
+                           since, None, None, cond.value, cond.detail, "none", None, 0,
                            None, None, None)
             self.state.insert(conn, row)
             result.transitions.append(("pending", row))

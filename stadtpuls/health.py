@@ -110,12 +110,17 @@ def grace_s(interval_s: float) -> float:
     return min(GRACE_MAX_S, GRACE_FRACTION * interval_s)
 
 
+def silent_after_s(interval_s: float) -> float:
+    """The newest reading's age beyond which a sensor is SILENT."""
+    return SILENT_FACTOR * interval_s + grace_s(interval_s)
+
+
 def freshness(age_s: float | None, interval_s: float) -> Health:
     """OK, LATE or SILENT from the newest reading's age (None: never seen)."""
     if age_s is None:
         return Health.SILENT
     grace = grace_s(interval_s)
-    if age_s > SILENT_FACTOR * interval_s + grace:
+    if age_s > silent_after_s(interval_s):
         return Health.SILENT
     if age_s > LATE_FACTOR * interval_s + grace:
         return Health.LATE

@@ -106,8 +106,9 @@ def test_silent_sensor_one_email_and_one_webhook_each_way(
     assert smtp.mailbox.tls == [True, True] and smtp.mailbox.logins == [SmtpServer.USER] * 2
     body = smtp.mailbox.messages[0].get_content()
     assert "https://stadtpuls.example/sensors/rathaus~saal_co2" in body
-    # the last value it sent, and since when it is missing (site time, CEST)
-    assert "Wert: 602 ppm" in body and "seit: 2025-06-11 12:01 CEST" in body
+    # the last value it sent, and since when it is missing (site time, CEST): the last
+    # reading at 11:59 plus the silence threshold (1.6 intervals and 5 s), not the round
+    assert "Wert: 602 ppm" in body and "seit: 2025-06-11 12:00 CEST" in body
     assert receiver.rejected == 0
     assert [m["stadtpuls"]["transition"] for m in receiver.received] == ["firing", "resolved"]
     hook = receiver.received[0]

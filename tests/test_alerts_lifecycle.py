@@ -63,6 +63,20 @@ def test_silent_sensor_fires_once_within_two_intervals_plus_wait_and_resolves(
     assert "saal_co2 (en)" in message["subject"]
 
 
+def test_an_evaluator_started_next_to_a_sensor_silent_for_long_fires_at_once(
+        tmp_path: Path) -> None:
+    # The wait time counts from when the sensor fell silent, not from the evaluator's start
+    # (a restart of `alerts run` used to give every silent sensor its wait time again).
+    store, ev = _setup(tmp_path, {"defaults": {"no_data": {"for": "30m"}}})
+    feed(store, CO2, NOON - timedelta(hours=3), NOON - timedelta(minutes=40), healthy)
+    feed(store, PV, NOON - timedelta(hours=3), NOON + timedelta(minutes=1), lambda i: 9e3 + i)
+    ev.round(to_ns(NOON))
+    (row,) = [r for r in ev.state.active().values() if r.rule == "no_data"]
+    assert (row.sensor, row.state) == (CO2, "firing")
+    last = to_ns(NOON - timedelta(minutes=40)) - 60 * NS_PER_S
+    assert row.since_ns == last + int((1.6 * 60 + 5) * NS_PER_S)  # silent from here
+
+
 def _completeness(ev: Evaluator) -> list[str]:
     return [r.state for r in ev.state.active().values() if r.rule == "completeness"]
 
