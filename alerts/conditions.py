@@ -48,8 +48,8 @@ class Condition:
     """When the condition began, where the data says so (a silent sensor: its last reading
     plus the silence threshold). A new alert's wait time counts from there, so an evaluator
     that starts (or restarts) next to a sensor silent for longer than the wait fires at once.
-    Only within the evaluator's look-back (`LOOKBACK_MIN_S`, an hour): a reading older than
-    that is not looked up, and the wait then counts from the first round that saw it."""
+    The last reading comes from the store within the evaluator's look-back (an hour), from
+    the ingest's snapshots beyond it; without either the wait counts from the first round."""
 
 
 def _fire(flag: bool) -> Trigger:

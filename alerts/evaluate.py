@@ -109,10 +109,14 @@ class Evaluator:
             latest = self.reader.latest(None, now_ns - self.lookback_ns, end)
             # The ingest's snapshots answer the 24-hour counts and stuck windows of every
             # sensor they cover, as they do for the dashboard; the store only for the rest.
-            healths = gather(self._reader, self.catalogue, latest, now_ns=now_ns,
-                             window_end_ns=end, limits_for=rules.limits_for,
-                             state=current_state(self.reader, now_ns)
-                             if self.use_snapshots else None)
+            state = current_state(self.reader, now_ns) if self.use_snapshots else {}
+            # They also know each series' newest reading however old: a sensor silent for
+            # longer than the look-back keeps its last value and when its silence began.
+            older = {key: s.newest for key, s in state.items()
+                     if key not in latest and s.newest is not None and s.newest.time_ns < end}
+            healths = gather(self._reader, self.catalogue, {**older, **latest},
+                             now_ns=now_ns, window_end_ns=end, limits_for=rules.limits_for,
+                             state=state)
             spool_then = self._spool_depths(now_ns - int(rules.pipeline.spool_growing.for_s
                                                          * NS_PER_S))
         except StoreUnavailable as exc:

@@ -77,6 +77,21 @@ def test_an_evaluator_started_next_to_a_sensor_silent_for_long_fires_at_once(
     assert row.since_ns == last + int((1.6 * 60 + 5) * NS_PER_S)  # silent from here
 
 
+def test_a_sensor_silent_beyond_the_look_back_is_known_from_the_snapshot(
+        tmp_path: Path) -> None:
+    store, ev = _setup(tmp_path, {"defaults": {"no_data": {"for": "30m"}}})
+    feed(store, CO2, NOON - timedelta(hours=5), NOON - timedelta(hours=3), healthy)
+    tracker = StateTracker(catalogue_windows(ev.catalogue))
+    tracker.add(store.readings(SeriesKey(SITE, CO2, Quantity.CO2), 0, to_ns(NOON), limit=500))
+    store.write_states(tracker.rows("ingest", to_ns(NOON) - 30 * NS_PER_S))
+    ev.round(to_ns(NOON))
+    (row,) = [r for r in ev.state.active().values()
+              if r.rule == "no_data" and r.sensor == CO2]
+    assert row.state == "firing" and row.value == healthy(119)  # its last value, 3 h old
+    last = to_ns(NOON - timedelta(hours=3)) - 60 * NS_PER_S
+    assert row.since_ns == last + int((1.6 * 60 + 5) * NS_PER_S)
+
+
 def _completeness(ev: Evaluator) -> list[str]:
     return [r.state for r in ev.state.active().values() if r.rule == "completeness"]
 
