@@ -256,7 +256,7 @@ def test_unregistered_and_hostile_ids_have_working_pages(dash_duo: DashComposite
     _start(dash_duo, pipeline, "/sensors", "en")
     # The table holds one page (catalogued sensors first): find it by the server-side search.
     dash_duo.find_element("#sensors-search").send_keys(HOSTILE)
-    wait(lambda: dash_duo.find_element("#sensors-count").text == "1 sensors"
+    wait(lambda: dash_duo.find_element("#sensors-count").text == "1 sensor"
          and _grid_row(dash_duo, HOSTILE), 45, "the hostile sensor's row alone")
     # Click by script on the element found in the same call: the grid may re-render between
     # a find and a click from here.
@@ -264,7 +264,7 @@ def test_unregistered_and_hostile_ids_have_working_pages(dash_duo: DashComposite
         "[...document.querySelectorAll('.sensor-grid a')]"
         ".find(a => a.innerText === arguments[0]).click();", HOSTILE)
     _settled(dash_duo)
-    _has(dash_duo, HOSTILE, "Not in the catalogue", "points")
+    _has(dash_duo, HOSTILE, "Not in the catalogue", "1 point · individual reading")
     assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#_pages_content b")
     _go(dash_duo, "/sensors/freiburg~no_such_sensor")
     _has(dash_duo, "There is no such sensor")

@@ -93,7 +93,7 @@ def test_ten_thousand_sensors_page_filter_and_search_on_the_server(
     site, sensor = list(catalogue.sensors())[4_321]
     search = dash_duo.find_element("#sensors-search")
     search.send_keys(f"{site}/{sensor.id}")
-    wait(lambda: _count(dash_duo) == "1 sensors", 30, "the search result")
+    wait(lambda: _count(dash_duo) == "1 sensor", 30, "the search result")
     wait(lambda: len(_rows(dash_duo)) == 1 and sensor.name.en in _rows(dash_duo)[0], 30,
          "the one row")
     assert dash_duo.get_logs() == []
