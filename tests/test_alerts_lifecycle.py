@@ -81,15 +81,21 @@ def test_a_sensor_silent_beyond_the_look_back_is_known_from_the_snapshot(
         tmp_path: Path) -> None:
     store, ev = _setup(tmp_path, {"defaults": {"no_data": {"for": "30m"}}})
     feed(store, CO2, NOON - timedelta(hours=5), NOON - timedelta(hours=3), healthy)
-    tracker = StateTracker(catalogue_windows(ev.catalogue))
-    tracker.add(store.readings(SeriesKey(SITE, CO2, Quantity.CO2), 0, to_ns(NOON), limit=500))
-    store.write_states(tracker.rows("ingest", to_ns(NOON) - 30 * NS_PER_S))
+    _snapshot(store, ev, to_ns(NOON) - 30 * NS_PER_S)
     ev.round(to_ns(NOON))
     (row,) = [r for r in ev.state.active().values()
               if r.rule == "no_data" and r.sensor == CO2]
     assert row.state == "firing" and row.value == healthy(119)  # its last value, 3 h old
     last = to_ns(NOON - timedelta(hours=3)) - 60 * NS_PER_S
     assert row.since_ns == last + int((1.6 * 60 + 5) * NS_PER_S)
+
+
+def _snapshot(store: SQLiteStore, ev: Evaluator, at_ns: int) -> None:
+    """The sensor-state snapshot an ingest that stored the CO2 readings would write at
+    `at_ns` (stadtpuls.state)."""
+    tracker = StateTracker(catalogue_windows(ev.catalogue))
+    tracker.add(store.readings(SeriesKey(SITE, CO2, Quantity.CO2), 0, at_ns, limit=100_000))
+    store.write_states(tracker.rows("ingest", at_ns))
 
 
 def _completeness(ev: Evaluator) -> list[str]:
@@ -108,10 +114,7 @@ def test_readings_that_arrive_late_count_towards_completeness_within_minutes(
     assert _completeness(ev) == ["firing"]  # the CO2 sensor: one reading in 24 h
     feed(store, CO2, NOON - timedelta(hours=25), NOON + timedelta(minutes=12), healthy)
     if snapshot:  # what the ingest writes every minute (stadtpuls.state)
-        tracker = StateTracker(catalogue_windows(ev.catalogue))
-        tracker.add(store.readings(SeriesKey(SITE, CO2, Quantity.CO2), 0, to_ns(NOON) + 1,
-                                   limit=10_000))
-        store.write_states(tracker.rows("ingest", to_ns(NOON) + 30 * NS_PER_S))
+        _snapshot(store, ev, to_ns(NOON) + 30 * NS_PER_S)
         ev.round(to_ns(NOON + timedelta(minutes=1)))
         assert _completeness(ev) == []  # at once: the snapshot counts
     else:  # no snapshot: the store's counts, asked again within 10 minutes
