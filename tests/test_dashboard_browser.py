@@ -22,6 +22,7 @@ from dashboard_pipeline import (
     SETTINGS,
     SILENCE_AFTER_S,
     SILENCED,
+    SILENCED_INTERVAL_S,
     UNREGISTERED,
     Pipeline,
     running_pipeline,
@@ -122,7 +123,7 @@ def _grid_row(dash_duo: DashComposite, name: str) -> str:
 
 def test_silenced_sensor_shows_silent_within_twice_its_interval(
         dash_duo: DashComposite, pipeline: Pipeline) -> None:
-    interval = 60.0
+    interval = SILENCED_INTERVAL_S
     _start(dash_duo, pipeline, "/sensors")
     name = "Windgeschwindigkeit"
     wait(lambda: "OK" in _grid_row(dash_duo, name), 30, "the wind sensor to show OK")
