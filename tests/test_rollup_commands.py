@@ -129,11 +129,11 @@ def test_a_bad_duration_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_dirty_marks_are_bounded_and_lose_nothing() -> None:
-    dirty = DirtySeries(max_batches=2, max_series=3)
+    dirty = DirtySeries(max_readings=10, max_series=3)
     batches = [[Reading("s", f"n{i}", Quantity.POWER, t * S, 1.0) for i in range(5)]
                for t in (10, 5, 20, 7)]
     for batch in batches:
-        dirty.mark(batch)  # the last two are folded at once: the queue holds two
+        dirty.mark(batch)  # the last two are folded at once: the queue holds two batches of 5
     changes = dirty.take()
     assert len(changes.ranges) == 3
     assert set(changes.ranges.values()) == {(5 * S, 20 * S)}

@@ -4,8 +4,9 @@
 alike), so readings count as changed only once they are in the store, late and spooled ones
 included. Marking must not slow the hot path: `mark` appends the batch to a queue (O(1)); the
 roll-up worker folds queued batches into one time range per series when it takes them.
-Bounded: at most `max_batches` queued (beyond that the writer folds the batch itself) and
-`max_series` ranges (beyond that one range for "every series", resolved by the worker
+Bounded: at most `max_readings` readings in queued batches (beyond that the writer folds the
+batch itself: a stalled worker must not keep every batch of the hour alive) and `max_series`
+ranges (beyond that one range for "every series", resolved by the worker
 through the store's counts).
 """
 
@@ -20,7 +21,7 @@ from stadtpuls.reading import Reading, SeriesKey
 from stadtpuls.store.protocol import StoreWriter
 from stadtpuls.units import Quantity
 
-DEFAULT_MAX_BATCHES = 10_000
+DEFAULT_MAX_READINGS = 500_000  # a 30-s round at 15,000 readings/s, with room to spare
 DEFAULT_MAX_SERIES = 200_000
 
 
@@ -36,18 +37,26 @@ class Changes:
 
 
 class DirtySeries:
-    def __init__(self, max_batches: int = DEFAULT_MAX_BATCHES,
+    def __init__(self, max_readings: int = DEFAULT_MAX_READINGS,
                  max_series: int = DEFAULT_MAX_SERIES) -> None:
         self._queued: deque[Sequence[Reading]] = deque()
-        self._max_batches = max_batches
+        self._queued_readings = 0
+        # Two writers (delivery, spool drainer) mark and the worker takes: the count needs its
+        # own lock, held for an addition (the fold's `_lock` can be held for a whole queue).
+        self._count_lock = threading.Lock()
+        self._max_readings = max_readings
         self._max_series = max_series
         self._lock = threading.Lock()
         self._ranges: dict[tuple[str, str, Quantity], list[int]] = {}
         self._everything: list[int] | None = None
 
     def mark(self, readings: Sequence[Reading]) -> None:
-        if len(self._queued) < self._max_batches:
-            self._queued.append(readings)  # deque.append is atomic: no lock on the hot path
+        with self._count_lock:
+            queue = self._queued_readings + len(readings) <= self._max_readings
+            if queue:
+                self._queued_readings += len(readings)
+        if queue:
+            self._queued.append(readings)
         else:
             with self._lock:
                 self._fold(readings)
@@ -56,7 +65,10 @@ class DirtySeries:
         """Everything marked so far, folded; the marks start empty again."""
         with self._lock:
             while self._queued:
-                self._fold(self._queued.popleft())
+                batch = self._queued.popleft()
+                with self._count_lock:
+                    self._queued_readings -= len(batch)
+                self._fold(batch)
             ranges, self._ranges = self._ranges, {}
             everything, self._everything = self._everything, None
         return Changes(
