@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import statistics
 import subprocess
@@ -276,9 +277,27 @@ def ingest_ratio(tmp: Path, influx: InfluxServer, messages: int, rounds: int
         store.close()
     few = statistics.median(results["few"])
     many = statistics.median(results["many"])
-    return {"few": few, "many": many, "ratio": many / few, "load": load(),
+    low, high = ratio_interval(results["few"], results["many"])
+    ingest_cpu = {site: statistics.median(c["ingest"] for c in cpu[site]) for site in sites}
+    print(f"  ratio of medians {many / few:.3f} (95 % bootstrap interval {low:.3f}-{high:.3f}, "
+          f"{rounds} rounds each); ingest CPU s per {messages:,} messages: "
+          f"{ingest_cpu['few']:.2f} with 41 series, {ingest_cpu['many']:.2f} with 10,000",
+          flush=True)
+    return {"few": few, "many": many, "ratio": many / few, "ratio_95": [low, high],
+            "ingest_cpu_s": ingest_cpu, "load": load(),
             "runs": results, "cpu_s": cpu, "readings_per_write": batch_sizes,
             "rollup_catch_up_s": catch_up_s}
+
+
+def ratio_interval(few: list[float], many: list[float], resamples: int = 10_000
+                   ) -> tuple[float, float]:
+    """A 95 % percentile-bootstrap interval of median(many) / median(few): rounds scatter by
+    a third on a shared host, so one ratio alone says little about the next run's."""
+    rng = random.Random(12)
+    ratios = sorted(statistics.median(rng.choices(many, k=len(many)))
+                    / statistics.median(rng.choices(few, k=len(few)))
+                    for _ in range(resamples))
+    return ratios[int(0.025 * resamples)], ratios[int(0.975 * resamples) - 1]
 
 
 def wait_for_log(path: Path, text: str, since: float, timeout_s: float = 1_800
