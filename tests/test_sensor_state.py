@@ -7,10 +7,12 @@ and InfluxDB, stopped and restarted (the second run goes on from the saved bucke
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
 import uuid
+from array import array
 from pathlib import Path
 
 import pytest
@@ -115,6 +117,30 @@ def test_a_reloaded_tracker_goes_on_counting(tmp_path: Path) -> None:
     assert row.completeness.count == 120
     assert (row.stuck.min, row.stuck.max) == (390.0, 406.0)
     assert row.newest is not None and row.newest.time_ns == now
+
+
+def test_a_buckets_file_of_the_four_column_format_is_taken_over(tmp_path: Path) -> None:
+    """An ingest upgraded from format 1 (session 5 and before) keeps its counts."""
+    now = time.time_ns()
+    first = StateTracker(_windows)
+    first.add([Reading("a", "s0", Quantity.CO2, now - t * NS_PER_S, 400.0 + t % 7)
+               for t in range(0, 3600, 60)])
+    [expected] = first.rows("c", now)
+    first.dump(tmp_path / "state.bin")
+    # The same buckets as format 1 wrote them: per series ids (q), counts (l), mins, maxs.
+    data = (tmp_path / "state.bin").read_bytes()
+    size = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + size])
+    ring = array("d", data[8 + size:])
+    header.update(format=1, count_size=array("l").itemsize)
+    columns = b"".join((array("q", map(int, ring[0::4])).tobytes(),
+                        array("l", map(int, ring[1::4])).tobytes(),
+                        ring[2::4].tobytes(), ring[3::4].tobytes()))
+    encoded = json.dumps(header).encode()
+    (tmp_path / "old.bin").write_bytes(len(encoded).to_bytes(8, "little") + encoded + columns)
+    second = StateTracker(_windows)
+    assert second.load(tmp_path / "old.bin") == 1
+    assert second.rows("c", now) == [expected]
 
 
 def test_series_beyond_the_bound_are_not_tracked() -> None:

@@ -2,10 +2,10 @@
 
 Per series a ring of `BUCKET_S` buckets spanning `RING_S` (plus two, so readings a little
 ahead of now do not evict the oldest bucket a window needs) holds COUNT, MIN and MAX, in
-`array` columns: about 3 KB per series, 30 MB for 10,000, bounded by `max_series`. Adding a
-reading is a dict look-up and a few array stores; a snapshot sums at most 144 buckets per
-series. Readings are counted by their own time, so late and spooled readings land in the
-bucket they belong to whenever they are delivered.
+one `array` per series: about 4.6 KB per series, 46 MB for 10,000, bounded by
+`max_series`. Adding a reading is a dict look-up and a few array stores; a snapshot sums at
+most 146 buckets per series. Readings are counted by their own time, so late and spooled
+readings land in the bucket they belong to whenever they are delivered.
 
 `dump` / `load` keep the buckets in a file in the ingest's data directory, so a restarted
 ingest goes on counting where it stopped (see docs/architecture.md on what a crash loses).
@@ -36,7 +36,7 @@ from stadtpuls.units import Quantity
 
 SLOTS = RING_S // BUCKET_S + 2
 MAX_SERIES = 100_000
-_FORMAT = 1
+_FORMAT = 2  # 1: four columns per series (read on load, written no more)
 
 Windows = Callable[[SeriesKey], tuple[float | None, float | None]]
 """(completeness window, stuck window) of a series in seconds; None: not wanted."""
@@ -47,28 +47,30 @@ def _no_windows(_key: SeriesKey) -> tuple[float | None, float | None]:
 
 
 class _Series:
-    __slots__ = ("bids", "counts", "maxs", "mins", "newest")
+    """One series' ring: per slot (bucket id, count, min, max), interleaved in one array.
+
+    Interleaved because with 10,000 series each reading reaches a bucket no other reading
+    touched lately: one cache line instead of four, one array instead of four (cachegrind,
+    docs/benchmarks.md). Bucket ids and counts are exact as doubles (below 2**53)."""
+
+    __slots__ = ("newest", "ring")
 
     def __init__(self) -> None:
         self.newest: Reading | None = None
-        self.bids = array("q", [-1]) * SLOTS
-        self.counts = array("l", [0]) * SLOTS
-        self.mins = array("d", [0.0]) * SLOTS
-        self.maxs = array("d", [0.0]) * SLOTS
+        self.ring = array("d", [-1.0, 0.0, 0.0, 0.0]) * SLOTS
 
     def figures(self, end_bucket: int, window_s: int, *, extremes: bool) -> WindowFigures:
         first = end_bucket - window_s // BUCKET_S
         n = 0
         lo = float("inf")
         hi = float("-inf")
-        bids, counts = self.bids, self.counts
-        for slot in range(SLOTS):
-            b = bids[slot]
-            if first <= b < end_bucket:
-                n += counts[slot]
+        ring = self.ring
+        for i in range(0, 4 * SLOTS, 4):
+            if first <= ring[i] < end_bucket:
+                n += int(ring[i + 1])
                 if extremes:
-                    lo = min(lo, self.mins[slot])
-                    hi = max(hi, self.maxs[slot])
+                    lo = min(lo, ring[i + 2])
+                    hi = max(hi, ring[i + 3])
         if not n or not extremes:
             return WindowFigures(window_s, n)
         return WindowFigures(window_s, n, lo, hi)
@@ -111,20 +113,21 @@ class StateTracker:
                 if s.newest is None or r.time_ns >= s.newest.time_ns:
                     s.newest = r
                 b = r.time_ns // BUCKET_NS
-                slot = b % SLOTS
-                held = s.bids[slot]
+                i = (b % SLOTS) * 4
+                ring = s.ring
+                held = ring[i]
                 v = r.value
                 if held == b:
-                    s.counts[slot] += 1
-                    if v < s.mins[slot]:
-                        s.mins[slot] = v
-                    if v > s.maxs[slot]:
-                        s.maxs[slot] = v
+                    ring[i + 1] += 1.0
+                    if v < ring[i + 2]:
+                        ring[i + 2] = v
+                    if v > ring[i + 3]:
+                        ring[i + 3] = v
                 elif held < b:
-                    s.bids[slot] = b
-                    s.counts[slot] = 1
-                    s.mins[slot] = v
-                    s.maxs[slot] = v
+                    ring[i] = b
+                    ring[i + 1] = 1.0
+                    ring[i + 2] = v
+                    ring[i + 3] = v
                 # else: older than the ring spans; no window needs it.
 
     def rows(self, client: str, at_ns: int) -> list[StateRow]:
@@ -154,10 +157,8 @@ class StateTracker:
         with self._lock:
             head = [[site, sensor, q.value, *_newest_fields(s.newest)]
                     for (site, sensor, q), s in self._series.items()]
-            blobs = [b"".join((s.bids.tobytes(), s.counts.tobytes(), s.mins.tobytes(),
-                               s.maxs.tobytes())) for s in self._series.values()]
+            blobs = [s.ring.tobytes() for s in self._series.values()]
         header = json.dumps({"format": _FORMAT, "slots": SLOTS, "bucket_s": BUCKET_S,
-                             "count_size": array("l").itemsize,
                              "covered_from_ns": self.covered_from_ns, "series": head}).encode()
         with open(tmp, "wb") as f:
             f.write(len(header).to_bytes(8, "little"))
@@ -177,29 +178,44 @@ class StateTracker:
             return 0
         size = int.from_bytes(data[:8], "little")
         header = json.loads(data[8:8 + size])
-        if (header.get("format") != _FORMAT or header.get("slots") != SLOTS
+        version = header.get("format")
+        if (version not in (1, _FORMAT) or header.get("slots") != SLOTS
                 or header.get("bucket_s") != BUCKET_S
-                or header.get("count_size") != array("l").itemsize):
+                or (version == 1 and header.get("count_size") != array("l").itemsize)):
             return 0
         pos = 8 + size
-        width = SLOTS * 8
-        count_width = SLOTS * array("l").itemsize
+        read = _read_ring if version == _FORMAT else _read_columns
         loaded: dict[tuple[str, str, Quantity], _Series] = {}
         for site, sensor, q, t, v, implausible, unregistered in header["series"]:
             quantity = Quantity(q)
             s = _Series()
             if t is not None:
                 s.newest = Reading(site, sensor, quantity, t, v, implausible, unregistered)
-            for column, w in ((s.bids, width), (s.counts, count_width), (s.mins, width),
-                              (s.maxs, width)):
-                column[:] = array(column.typecode, data[pos:pos + w])
-                pos += w
+            pos = read(data, pos, s.ring)
             loaded[(site, sensor, quantity)] = s
         with self._lock:
             self._series = loaded
             # A file from before coverage was kept: its start is unknown, so from now on.
             self.covered_from_ns = int(header.get("covered_from_ns", time.time_ns()))
         return len(loaded)
+
+
+def _read_ring(data: bytes, pos: int, ring: array[float]) -> int:
+    end = pos + len(ring) * ring.itemsize
+    ring[:] = array("d", data[pos:end])
+    return end
+
+
+def _read_columns(data: bytes, pos: int, ring: array[float]) -> int:
+    """Format 1 (up to session 5): four columns, ids and counts as integers."""
+    columns = []
+    for typecode in ("q", "l", "d", "d"):
+        end = pos + SLOTS * array(typecode).itemsize
+        columns.append(array(typecode, data[pos:end]))
+        pos = end
+    for column, values in enumerate(columns):
+        ring[column::4] = array("d", map(float, values))
+    return pos
 
 
 def _newest_fields(r: Reading | None) -> list[object]:
