@@ -23,7 +23,7 @@ from stadtpuls.rollup.dirty import DirtyMarkingWriter, DirtySeries
 from stadtpuls.rollup.planning import plan
 from stadtpuls.rollup.retention import RetentionPolicy, apply_retention
 from stadtpuls.rollup.tiers import TIERS, RollupRow, Tier, floor_to
-from stadtpuls.rollup.worker import Recomputer, widen_coverage
+from stadtpuls.rollup.worker import Recomputer, RollupWorker, widen_coverage
 from stadtpuls.store import Aggregate, RollupStore
 from stadtpuls.units import Quantity
 
@@ -274,3 +274,43 @@ def test_retention_removes_exactly_what_is_too_old(store: RollupStore) -> None:
     for name, times in full.items():
         assert after[name] == [t for t in times if t >= cut.get(name, -2**62)], name
     assert after["1d"] == full["1d"] and len(after["1d"]) > 300, "daily rows are kept forever"
+
+
+def test_worker_rounds_build_each_window_once_it_closed_and_all_at_stop(
+        store: RollupStore) -> None:
+    """Nobody reads a window's row before it closed: rounds leave open windows for later
+    (each tier its own), and the last round at stop writes them as they are."""
+    now = [BASE + 10 * MIN]
+    dirty = DirtySeries()
+    writer = DirtyMarkingWriter(store, dirty)
+    worker = RollupWorker(Recomputer(store, lambda _: INTERVAL_S, clock=lambda: now[0] / S),
+                          dirty, retention=False)
+
+    def counts(tier: Tier) -> dict[int, int]:
+        found = store.rollups(tier, [TEMP], BASE, BASE + DAY)
+        return {(row.start_ns - BASE) // MIN: row.count for row in found.get(TEMP, [])}
+
+    writer.write([Reading(SITE, TEMP.sensor, TEMP.quantity, BASE + m * MIN, 20.0 + m)
+                  for m in range(10)])
+    worker.round()  # 00:10: the first quarter hour is open
+    assert all(counts(tier) == {} for tier in TIERS)
+    now[0] = BASE + 16 * MIN
+    writer.write([Reading(SITE, TEMP.sensor, TEMP.quantity, BASE + 15 * MIN + 30 * S, 40.0)])
+    worker.round()  # 00:16: the first quarter closed, the second and the hour open
+    assert counts(Tier.M15) == {0: 10}
+    assert counts(Tier.H1) == counts(Tier.D1) == {}
+    now[0] = BASE + HOUR + MIN
+    worker.round()  # 01:01: nothing new, but the second quarter and the hour closed
+    assert counts(Tier.M15) == {0: 10, 15: 1}
+    assert counts(Tier.H1) == {0: 11}
+    assert counts(Tier.D1) == {}
+    [hour] = store.rollups(Tier.H1, [TEMP], BASE, BASE + HOUR)[TEMP]
+    assert hour.mean == pytest.approx((sum(20.0 + m for m in range(10)) + 40.0) / 11, rel=1e-9)
+    late = Reading(SITE, TEMP.sensor, TEMP.quantity, BASE + 20 * MIN, 10.0)
+    writer.write([late])  # a late reading in a closed window: rebuilt in the next round
+    worker.round()
+    assert counts(Tier.M15) == {0: 10, 15: 2}
+    assert counts(Tier.H1) == {0: 12}
+    assert counts(Tier.D1) == {}
+    worker.round(final=True)  # the ingest stops: the open day is written as it is
+    assert counts(Tier.D1) == {0: 12}
