@@ -133,7 +133,7 @@ def test_dirty_marks_are_bounded_and_lose_nothing() -> None:
     batches = [[Reading("s", f"n{i}", Quantity.POWER, t * S, 1.0) for i in range(5)]
                for t in (10, 5, 20, 7)]
     for batch in batches:
-        dirty.mark(batch)  # the last two are folded at once: the queue holds two batches of 5
+        dirty.mark(batch)  # the third finds the queue full (two batches of 5): all is folded
     changes = dirty.take()
     assert len(changes.ranges) == 3
     assert set(changes.ranges.values()) == {(5 * S, 20 * S)}

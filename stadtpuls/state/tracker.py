@@ -60,13 +60,19 @@ class _Series:
         self.ring = array("d", [-1.0, 0.0, 0.0, 0.0]) * SLOTS
 
     def figures(self, end_bucket: int, window_s: int, *, extremes: bool) -> WindowFigures:
-        first = end_bucket - window_s // BUCKET_S
+        # Bucket ids are doubles in the ring: compare doubles with doubles (an int on one
+        # side takes CPython's slow mixed-type path).
+        first = float(end_bucket - window_s // BUCKET_S)
+        end = float(end_bucket)
         n = 0
         lo = float("inf")
         hi = float("-inf")
         ring = self.ring
-        for i in range(0, 4 * SLOTS, 4):
-            if first <= ring[i] < end_bucket:
+        # A strided copy of the ids is one C loop; indexing the ring slot by slot in Python
+        # made a snapshot of 10,000 series take 0.3-0.7 s instead of 0.2.
+        for slot, b in enumerate(ring[0::4]):
+            if first <= b < end:
+                i = 4 * slot
                 n += int(ring[i + 1])
                 if extremes:
                     lo = min(lo, ring[i + 2])
@@ -112,8 +118,9 @@ class StateTracker:
                     s = series[ident] = _Series()
                 if s.newest is None or r.time_ns >= s.newest.time_ns:
                     s.newest = r
-                b = r.time_ns // BUCKET_NS
-                i = (b % SLOTS) * 4
+                bucket = r.time_ns // BUCKET_NS
+                i = (bucket % SLOTS) * 4
+                b = float(bucket)  # the ring holds doubles: no mixed int/float comparisons
                 ring = s.ring
                 held = ring[i]
                 v = r.value
