@@ -246,7 +246,7 @@ class RollupWorker:
 
         Nobody reads a window's row before it closed (queries read raw readings for windows
         closed less than `planning.SETTLE_NS` ago), so rebuilding open windows every round
-        was work thrown away: with 10,000 live series, 20 s of every 30 (9 s of influxd CPU),
+        was work thrown away: with 10,000 live series, 7 s of every 30 (8 s of influxd CPU),
         measured by bench/bench_rollup_round.py."""
         self.rounds += 1
         changes = _merged(self._held, self.dirty.take())
