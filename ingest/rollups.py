@@ -24,9 +24,13 @@ def with_rollups(store: RollupStore, catalogue: Catalogue, period_s: float, catc
     """The writer the service should use and the worker to start (None: roll-ups off)."""
     if period_s <= 0:
         return store, None
-    intervals = {SeriesKey(site, s.id, s.quantity): s.interval_s
-                 for site, s in catalogue.sensors()}
     dirty = DirtySeries()
-    worker = RollupWorker(Recomputer(store, intervals.get, RetentionPolicy(keep_s)), dirty,
+    worker = RollupWorker(Recomputer(store, catalogue_intervals(catalogue).get,
+                                     RetentionPolicy(keep_s)), dirty,
                           period_s=period_s, catchup_s=catchup_s)
     return DirtyMarkingWriter(store, dirty), worker
+
+
+def catalogue_intervals(catalogue: Catalogue) -> dict[SeriesKey, float]:
+    """Each catalogue series' reporting interval (the roll-ups' gap rule for power)."""
+    return {SeriesKey(site, s.id, s.quantity): s.interval_s for site, s in catalogue.sensors()}
