@@ -59,9 +59,8 @@ class DirtySeries:
             self._queued.append(readings)
             return
         # Over the bound (a round stalled, or more than the bound arrives per period): fold
-        # the whole queue at once. Batch by batch on arrival cost the writer a cold look-up
-        # per reading (with 10,000 series the ingest's rate fell by a tenth,
-        # bench_scale.py --ingest-only); folded together, a series' range stays in cache.
+        # the whole queue at once, as `take` would, so a series' range stays in cache across
+        # its readings (one batch at a time, each reading's look-up found it cold).
         with self._lock:
             self._fold_queued_locked()
             self._fold(readings)

@@ -251,7 +251,7 @@ class RollupWorker:
         self.rounds += 1
         changes = _merged(self._held, self.dirty.take())
         self._held = Changes()
-        ranges = dict(changes.ranges)
+        ranges: Mapping[SeriesKey, tuple[int, int]] = changes.ranges
         if changes.everything is not None:
             lo, hi = changes.everything
             try:
@@ -260,13 +260,10 @@ class RollupWorker:
                 self._held = changes
                 log.warning("roll-up round failed, kept for the next one: %s", exc)
                 return
-            for key in found:
-                old = ranges.get(key, (lo, hi))
-                ranges[key] = (min(old[0], lo), max(old[1], hi))
+            ranges = _union(ranges, dict.fromkeys(found, (lo, hi)))
         if ranges:
             for tier in TIERS:
-                self._open[tier] = _merged(Changes(dict(self._open[tier])),
-                                           Changes(dict(ranges))).ranges
+                self._open[tier] = _union(self._open[tier], ranges)
         closed_by = None if final else int(self.recomputer.clock() * NS_PER_S)
         try:
             # A tier whose rows were written keeps only its open windows; a failure leaves
@@ -292,13 +289,20 @@ class RollupWorker:
 def _merged(a: Changes, b: Changes) -> Changes:
     if not a:
         return b
-    ranges = dict(a.ranges)
-    for key, (lo, hi) in b.ranges.items():
-        old = ranges.get(key, (lo, hi))
-        ranges[key] = (min(old[0], lo), max(old[1], hi))
+    ranges = _union(a.ranges, b.ranges)
     spans: Iterable[tuple[int, int]] = [s for s in (a.everything, b.everything) if s]
     everything = None
     for lo, hi in spans:
         everything = (lo, hi) if everything is None else (min(everything[0], lo),
                                                           max(everything[1], hi))
     return Changes(ranges, everything)
+
+
+def _union(a: Mapping[SeriesKey, tuple[int, int]], b: Mapping[SeriesKey, tuple[int, int]]
+           ) -> dict[SeriesKey, tuple[int, int]]:
+    """Per series the range covering both (a new dict)."""
+    out = dict(a)
+    for key, (lo, hi) in b.items():
+        old = out.get(key, (lo, hi))
+        out[key] = (min(old[0], lo), max(old[1], hi))
+    return out
