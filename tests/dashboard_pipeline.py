@@ -79,7 +79,7 @@ def running_pipeline(mosquitto: MosquittoServer, influx: InfluxServer,
     # Every CO2 reading of the last half hour is implausible, so the latest one is whenever
     # the tests look (starting the fault "now" left up to one 5-minute interval without one).
     implausible_iso = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()
-    catalogue = test_catalogue(tmp)
+    catalogue = catalogue_copy(tmp)
     store_args = ["--store", "influx", "--influx-url", influx.url, "--influx-bucket",
                   f"{db}/autogen", "--catalogue", str(catalogue)]
     commands = {
@@ -138,7 +138,7 @@ def running_pipeline(mosquitto: MosquittoServer, influx: InfluxServer,
             influx.drop_database(db)
 
 
-def test_catalogue(tmp: Path) -> Path:
+def catalogue_copy(tmp: Path) -> Path:
     """Freiburg's catalogue with SILENCED reporting every SILENCED_INTERVAL_S."""
     data = yaml.safe_load(CATALOGUE.read_text())
     sensor = next(s for s in data["sites"]["stuehlinger"]["sensors"] if s["id"] == SILENCED)
