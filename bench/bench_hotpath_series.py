@@ -7,9 +7,11 @@ Usage (one run per site; compare the two totals):
 Both runs build the same catalogue (`bench_scale.ingest_catalogue`: 41 and 10,000 power
 sensors), decoder, and state tracker, and send every series of both sites through them once,
 so they differ only in the measured part: N JSON messages of one site through decode and
-validation (`MessageDecoder`), line encoding and the tracker, in batches of 3,000 as the
-ingest does. cachegrind counts instructions and simulated misses, not seconds: the same
-figures whatever else the shared machine is doing (docs/benchmarks.md, session 6).
+validation (`MessageDecoder`), line encoding, the tracker and the roll-up marks (folded
+once, as the worker's round does), in batches of 3,000 as the ingest does, with the
+garbage collector settled as the ingest settles it. cachegrind counts instructions and
+simulated misses, not seconds: the same figures whatever else the shared machine is doing
+(docs/benchmarks.md, sessions 6 and 7).
 Without valgrind it prints the seconds per message of each step (noisy on a shared host).
 """
 
@@ -26,9 +28,11 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 from bench_scale import ingest_catalogue
 
+from ingest.cli import settle_garbage_collector
 from ingest.decoding import MessageDecoder
 from stadtpuls.catalogue import load_catalogue
 from stadtpuls.reading import Reading
+from stadtpuls.rollup.dirty import DirtySeries
 from stadtpuls.state.tracker import StateTracker
 from stadtpuls.state.windows import catalogue_windows
 from stadtpuls.store.line_protocol import encode_lines
@@ -47,6 +51,7 @@ def main() -> int:
         catalogue = load_catalogue(ingest_catalogue(Path(tmp), SITES))
     decoder = MessageDecoder(catalogue)
     tracker = StateTracker(catalogue_windows(catalogue))
+    dirty = DirtySeries()
     base_ms = time.time_ns() // 1_000_000 - 86_400_000
     now_ns = time.time_ns()
 
@@ -65,10 +70,15 @@ def main() -> int:
         for i in range(0, count, BATCH):
             tracker.add(readings[i:i + BATCH])
         t3 = time.perf_counter()
-        return {"decode": t1 - t0, "encode": t2 - t1, "track": t3 - t2}
+        for i in range(0, count, BATCH):
+            dirty.mark(readings[i:i + BATCH])
+        dirty.take()  # the roll-up worker's fold, once per round
+        t4 = time.perf_counter()
+        return {"decode": t1 - t0, "encode": t2 - t1, "track": t3 - t2, "mark": t4 - t3}
 
     run("few", 0, 10_000)  # every series of both sites seen once: caches and buckets exist
     run("many", 0, 10_000)
+    settle_garbage_collector()  # as the ingest does once started
     took = run(args.site, 10_000, args.messages)
     print(f"{args.site} ({SITES[args.site]:,} series), {args.messages:,} messages: " + ", ".join(
         f"{step} {seconds / args.messages * 1e6:.2f} µs" for step, seconds in took.items()))

@@ -94,7 +94,7 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _settle_garbage_collector() -> None:
+def settle_garbage_collector() -> None:
     """Freeze what start-up built and collect the young generation less often.
 
     The catalogue, the decoder's look-ups and the imports live as long as the process
@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    _settle_garbage_collector()
+    settle_garbage_collector()
     service.start()
     if rollups is not None:
         rollups.start()

@@ -139,6 +139,16 @@ def test_dirty_marks_are_bounded_and_lose_nothing() -> None:
     assert set(changes.ranges.values()) == {(5 * S, 20 * S)}
     assert changes.everything == (5 * S, 20 * S), "series beyond the bound: one range for all"
     assert not dirty.take()
+    # Ranges are kept across rounds: a series written again reports only its new span, and
+    # series quiet for a round give their places to others.
+    dirty.mark([Reading("s", "n0", Quantity.POWER, 30 * S, 1.0)])
+    assert dirty.take().ranges == {SeriesKey("s", "n0", Quantity.POWER): (30 * S, 30 * S)}
+    dirty.mark([Reading("s", f"m{i}", Quantity.POWER, 40 * S, 1.0) for i in range(3)])
+    changes = dirty.take()
+    assert len(changes.ranges) == 2 and changes.everything == (40 * S, 40 * S)
+    dirty.mark([Reading("s", f"m{i}", Quantity.POWER, 50 * S, 1.0) for i in range(3)])
+    changes = dirty.take()
+    assert len(changes.ranges) == 3 and changes.everything is None, "n0 gave its place up"
 
 
 def test_tier_choice() -> None:

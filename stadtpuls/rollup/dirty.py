@@ -7,12 +7,13 @@ roll-up worker folds queued batches into one time range per series when it takes
 Bounded: at most `max_readings` readings in queued batches (beyond that the writer folds the
 queue and its batch itself: a stalled worker must not keep every batch of the hour alive) and
 `max_series` ranges (beyond that one range for "every series", resolved by the worker through
-the store's counts).
+the store's counts); a series not written for a whole round gives its place up.
 """
 
 from __future__ import annotations
 
 import threading
+from array import array
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from stadtpuls.units import Quantity
 
 DEFAULT_MAX_READINGS = 500_000  # a 30-s round at 15,000 readings/s, with room to spare
 DEFAULT_MAX_SERIES = 200_000
+_CLEAN = (2**63 - 1, -(2**63))  # (earliest, latest) of a series not written since the round
 
 
 @dataclass
@@ -47,7 +49,11 @@ class DirtySeries:
         self._max_readings = max_readings
         self._max_series = max_series
         self._lock = threading.Lock()
-        self._ranges: dict[tuple[str, str, Quantity], list[int]] = {}
+        # Kept across rounds, reset to `_CLEAN` by `take`: a city's series report every round,
+        # and a fresh table each round re-inserted all of them (with 10,000 series the fold
+        # cost twice that of 41; cachegrind, docs/benchmarks.md, session 7). Two int64 in an
+        # array, not a list of ints: no int objects to reach or free per reading.
+        self._ranges: dict[tuple[str, str, Quantity], array[int]] = {}
         self._everything: list[int] | None = None
 
     def mark(self, readings: Sequence[Reading]) -> None:
@@ -67,14 +73,20 @@ class DirtySeries:
 
     def take(self) -> Changes:
         """Everything marked so far, folded; the marks start empty again."""
+        changed: dict[SeriesKey, tuple[int, int]] = {}
+        idle: list[tuple[str, str, Quantity]] = []
         with self._lock:
             self._fold_queued_locked()
-            ranges, self._ranges = self._ranges, {}
+            for ident, span in self._ranges.items():
+                if span[0] > span[1]:
+                    idle.append(ident)
+                else:
+                    changed[SeriesKey(*ident)] = (span[0], span[1])
+                    span[0], span[1] = _CLEAN
+            for ident in idle:  # quiet for a whole round: its place goes to others
+                del self._ranges[ident]
             everything, self._everything = self._everything, None
-        return Changes(
-            {SeriesKey(s, n, q): (span[0], span[1]) for (s, n, q), span in ranges.items()},
-            None if everything is None else (everything[0], everything[1]),
-        )
+        return Changes(changed, None if everything is None else (everything[0], everything[1]))
 
     def _fold_queued_locked(self) -> None:
         while self._queued:
@@ -89,12 +101,13 @@ class DirtySeries:
             ident = (r.site, r.sensor, r.quantity)
             span = ranges.get(ident)
             if span is not None:
-                if r.time_ns < span[0]:
-                    span[0] = r.time_ns
-                elif r.time_ns > span[1]:
-                    span[1] = r.time_ns
+                t = r.time_ns
+                if t < span[0]:
+                    span[0] = t
+                if t > span[1]:  # not `elif`: a clean span is (max, min)
+                    span[1] = t
             elif len(ranges) < self._max_series:
-                ranges[ident] = [r.time_ns, r.time_ns]
+                ranges[ident] = array("q", (r.time_ns, r.time_ns))
             elif self._everything is None:
                 self._everything = [r.time_ns, r.time_ns]
             else:
