@@ -20,9 +20,10 @@ import functools
 
 from ingest.decoders import DecodeError, PayloadDecoder, Rejected, get_decoder, senml
 from ingest.decoders.common import show
+from ingest.decoders.json_decoder import share_identity
 from ingest.limits import TIME_OUT_OF_RANGE, EdgeLimits, too_large_reason
 from ingest.series_budget import SeriesBudget
-from ingest.validate import Validator
+from ingest.validate import ID_DECODERS, Validator
 from stadtpuls.catalogue import Catalogue
 from stadtpuls.reading import Reading
 from stadtpuls.timebase import NS_PER_S, from_ns
@@ -52,6 +53,7 @@ class MessageDecoder:
         self._decoders = {"senml": functools.partial(senml.decode,
                                                      max_records=limits.max_pack_records)}
         self._by_topic: dict[str, tuple[str, PayloadDecoder]] = {}
+        routes: dict[str, tuple[str, PayloadDecoder]] = {}  # one per decoder, shared by topics
         for site, sensor in catalogue.sensors():
             if sensor.decoder == "ttn-v3" and sensor.topic is None:
                 continue  # TTN topics are found by layout, the device by its id
@@ -64,7 +66,10 @@ class MessageDecoder:
                 raise ValueError(f"topic {topic!r} has sensors with decoders {known[0]!r} and "
                                  f"{sensor.decoder!r} (e.g. {site}/{sensor.id}); one topic "
                                  "carries one payload format")
-            self._by_topic[topic] = (sensor.decoder, self._decoder(sensor.decoder))
+            self._by_topic[topic] = routes.setdefault(sensor.decoder, (
+                sensor.decoder, self._decoder(sensor.decoder)))
+            if sensor.decoder in ID_DECODERS:
+                share_identity(topic, site, sensor.id)
 
     def _decoder(self, name: str) -> PayloadDecoder:
         return self._decoders.get(name) or get_decoder(name)

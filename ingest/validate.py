@@ -49,7 +49,7 @@ K = TypeVar("K", tuple[str, str], tuple[str, str | None])
 # Health samples have no catalogue entry to carry a range; only the battery's is universal.
 _HEALTH_RANGE: dict[Quantity, tuple[float, float]] = {Quantity.BATTERY: (0.0, 100.0)}
 _QUANTITIES = {q.value: q for q in Quantity}
-_ID_DECODERS = ("json", "raw")  # formats whose topic is the sensor's whole identity
+ID_DECODERS = ("json", "raw")  # formats whose topic is the sensor's whole identity
 # Unit spellings come from payloads (" kW", "kW ", ...): only successful conversions are
 # cached, and the cache is bounded whatever senders make up.
 _converter = functools.lru_cache(maxsize=1_024)(converter)
@@ -86,10 +86,12 @@ class Validator:
         self._by_unique_id: dict[str, _Target] = {}
         repeated: set[str] = set()
         self._topic_sites: dict[str, set[str]] = {}
+        bounds: dict[float, float] = {}
         for site, sensor in catalogue.sensors():
+            low, high = sensor.plausible.min, sensor.plausible.max
             target = _Target(site, sensor.id, sensor.quantity, sensor.unit,
-                             converter(sensor.quantity, sensor.unit), sensor.plausible.min,
-                             sensor.plausible.max)
+                             converter(sensor.quantity, sensor.unit),
+                             bounds.setdefault(low, low), bounds.setdefault(high, high))
             self._by_site_sensor[(site, sensor.id)] = target
             if sensor.id in self._by_unique_id:
                 repeated.add(sensor.id)
@@ -110,7 +112,7 @@ class Validator:
                 continue  # its default topic is not where TTN publishes
             topic = Catalogue.topic_of(site, sensor)
             self._topic_sites.setdefault(topic, set()).add(site)
-            if sensor.decoder in _ID_DECODERS:
+            if sensor.decoder in ID_DECODERS:
                 _add_unique(self._by_topic_field, (topic, sensor.field), target,
                             f"topic {topic!r}" + (f" field {sensor.field!r}"
                                                   if sensor.field else ""))

@@ -138,6 +138,28 @@ def test_a_custom_topic_identifies_its_sensor_and_site(validator: Validator) -> 
     assert (reading.site, reading.sensor, reading.value) == ("s", "meter", 1500.0)
 
 
+def test_a_catalogue_topic_is_parsed_into_the_catalogues_own_strings(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The validator's and the store's per-series tables then compare a sensor's strings by
+    # address, not by content (docs/benchmarks.md, session 7), also after the cache is full.
+    from ingest.decoders import json_decoder
+
+    catalogue = _catalogue(_sensor("p1", "power"),
+                           _sensor("wx_t", "temperature", topic="stadtpuls/s/wx", field="t"))
+    MessageDecoder(catalogue)
+    ((site, p1), _wx) = catalogue.sensors()
+
+    def parsed(*levels: str) -> tuple[str | None, str]:
+        return json_decoder.topic_identity("/".join(levels))  # a new string, as from the wire
+
+    for rounds in range(2):
+        got_site, got_sensor = parsed("stadtpuls", "s", "p1")
+        assert got_site is site and got_sensor is p1.id, f"round {rounds}"
+        assert parsed("stadtpuls", "s", "wx") == ("s", "wx"), "its layout names no sensor"
+        monkeypatch.setattr(json_decoder, "_MAX_IDENTITIES", len(json_decoder._IDENTITIES))
+        parsed("stadtpuls", "s", "junk")  # full: the cache starts again
+
+
 # --- unregistered sensors -------------------------------------------------------------------
 
 
