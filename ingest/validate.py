@@ -86,7 +86,7 @@ class Validator:
         self._by_unique_id: dict[str, _Target] = {}
         repeated: set[str] = set()
         self._topic_sites: dict[str, set[str]] = {}
-        bounds: dict[float, float] = {}
+        bounds: dict[float, float] = {}  # one object per distinct bound: one cold read fewer
         for site, sensor in catalogue.sensors():
             low, high = sensor.plausible.min, sensor.plausible.max
             target = _Target(site, sensor.id, sensor.quantity, sensor.unit,
