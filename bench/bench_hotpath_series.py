@@ -52,7 +52,10 @@ def main() -> int:
     decoder = MessageDecoder(catalogue)
     tracker = StateTracker(catalogue_windows(catalogue))
     dirty = DirtySeries()
-    base_ms = time.time_ns() // 1_000_000 - 86_400_000
+    # Live readings, as a city sends them: timed a little before reception, after the start
+    # of the open quarter hour as the roll-up worker tells the marks (`DirtySeries.live_from`).
+    base_ms = time.time_ns() // 1_000_000 - 120_000
+    dirty.live_from(base_ms * 1_000_000)
     now_ns = time.time_ns()
 
     def run(site: str, offset: int, count: int) -> dict[str, float]:

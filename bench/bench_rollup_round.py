@@ -11,7 +11,8 @@ endpoint, and then:
    printing wall time and the CPU seconds of influxd and of this process (the ingest's
    share): as the worker ran it until session 6 (`Recomputer.recompute`: every window the
    readings touch, open or not, three tiers), and as it runs now (`recompute_closed`: a
-   round while every window is still open, and the round after a quarter hour closed);
+   round while every window is still open, and the round after a quarter hour closed),
+   and the query that finds the series of a closed quarter hour (`store.counts`);
 2. times the raw-points query of the 15-minute tier in three shapes for the same series: the
    store's (100 series per query as `(site AND sensor) OR …`), per site with the sensors as
    `sensor = … OR …` (100 per query), and per site with no sensor filter at all.
@@ -177,6 +178,14 @@ def main() -> int:
                   f"influxd CPU {statistics.median(r[1] for r in results):.2f} s, worker "
                   f"{statistics.median(r[2] for r in results):.2f} s, load {load()}", flush=True)
         start = now - now % (15 * MINUTE)
+        # Live readings mark every series at once (session 7): once their quarter hour has
+        # closed the worker asks the store which series have readings in it, in one query.
+        results = [measured(pid, lambda: len(store.counts(start - 15 * MINUTE, start)))
+                   for _ in range(args.rounds)]
+        print(f"  series with readings in the quarter hour that closed (store.counts): "
+              f"{statistics.median(r[0] for r in results):.2f} s, influxd CPU "
+              f"{statistics.median(r[1] for r in results):.2f} s, worker "
+              f"{statistics.median(r[2] for r in results):.2f} s, load {load()}", flush=True)
         for name, shape in query_shapes(influx, keys, start - 2 * MINUTE, now).items():
             results = [measured(pid, shape) for _ in range(args.rounds)]
             print(f"  15-min tier's raw points, {name}: "

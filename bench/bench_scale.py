@@ -2,7 +2,7 @@
 
 Usage:  .venv/bin/python bench/bench_scale.py [--sensors N] [--hours H] [--reps R]
                                             [--messages N] [--skip-browser] [--skip-ingest]
-                                            [--ingest-only] [--rounds N]
+                                            [--ingest-only] [--rounds N] [--late]
 
 Starts its own influxd (1.6.7; bulk data goes straight to its /write endpoint) and Mosquitto
 from `testkit.servers`, writes the generated city (`testkit.city`: catalogue with templates and
@@ -15,7 +15,8 @@ same `StateTracker`, fed the same readings). Then it measures:
    RSS; the sensors page also without the snapshot (the raw scan it replaces);
 3. the ingest's throughput with 10,000 distinct series and with 41, interleaved, same run,
    with the CPU seconds the ingest, influxd and Mosquitto spent in each timed round
-   (`--ingest-only` runs just this, against an empty influxd: no city, pages or browser);
+   (`--ingest-only` runs just this, against an empty influxd: no city, pages or browser;
+   readings live, or with `--late` three days old);
 4. headless Chromium: navigation to /sensors until the first rows and the total show.
 
 The machine's load average is printed with every figure: the host is shared.
@@ -217,8 +218,12 @@ def config_check(catalogue: Path, reps: int) -> dict[str, Any]:
 
 # --- ingest: 10,000 series against 41 --------------------------------------------------------
 
-def ingest_ratio(tmp: Path, influx: InfluxServer, messages: int, rounds: int
-                 ) -> dict[str, Any]:
+def ingest_ratio(tmp: Path, influx: InfluxServer, messages: int, rounds: int,
+                 late: bool = False) -> dict[str, Any]:
+    """Live readings (the default) are timed as a city sends them, just before they are
+    sent (10 µs apart: a round spans a second, rounds never share a time); `late` times
+    them three days back (1 ms apart), as the bench did until session 7 — the roll-up marks
+    keep such readings per series (`DirtySeries.live_from`), so both are worth a figure."""
     from _catchup import pid_of
     from _common import RawPublisher, publish_packet
     from bench_ingest import Ingest
@@ -257,8 +262,11 @@ def ingest_ratio(tmp: Path, influx: InfluxServer, messages: int, rounds: int
         # Rounds reuse the site and shift the times, so every reading is new.
         for _round in range(rounds):
             for site, n in sites.items():
+                now_ms = time.time_ns() / 1_000_000 - 2_000
                 packets = [publish_packet(json_topic(site, i % n),
-                                          json_payload(float(i), base_ms + offset + i),
+                                          json_payload(float(i), base_ms + offset + i) if late
+                                          else b'{"value":%r,"ts":%.2f}' % (
+                                              float(i), now_ms + i / 100),
                                           RawPublisher.mid(i + offset))
                            for i in range(messages)]
                 before = sum(store.counts(0, 2**62, site).values())
@@ -283,7 +291,8 @@ def ingest_ratio(tmp: Path, influx: InfluxServer, messages: int, rounds: int
           f"{rounds} rounds each); ingest CPU s per {messages:,} messages: "
           f"{ingest_cpu['few']:.2f} with 41 series, {ingest_cpu['many']:.2f} with 10,000",
           flush=True)
-    return {"few": few, "many": many, "ratio": many / few, "ratio_95": [low, high],
+    return {"timed": "late" if late else "live",
+            "few": few, "many": many, "ratio": many / few, "ratio_95": [low, high],
             "ingest_cpu_s": ingest_cpu, "load": load(),
             "runs": results, "cpu_s": cpu, "readings_per_write": batch_sizes,
             "rollup_catch_up_s": catch_up_s}
@@ -402,14 +411,14 @@ def browser(catalogue: Catalogue, influx: InfluxServer, now: float, reps: int
             "load": load()}
 
 
-def ingest_only(messages: int, rounds: int) -> int:
+def ingest_only(messages: int, rounds: int, late: bool) -> int:
     with tempfile.TemporaryDirectory(prefix="stadtpuls-scale-") as tmp_name:
         tmp = Path(tmp_name)
         influx = InfluxServer(tmp / "influx")
         influx.start()
         try:
             influx.create_database(DB)
-            ratio = ingest_ratio(tmp, influx, messages, rounds)
+            ratio = ingest_ratio(tmp, influx, messages, rounds, late)
         finally:
             influx.stop()
     print(json.dumps({"ingest": ratio}, indent=1))
@@ -430,6 +439,8 @@ def main() -> int:
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--ingest-only", action="store_true",
                         help="only the ingest's 41 vs 10,000 series rounds, on an empty influxd")
+    parser.add_argument("--late", action="store_true",
+                        help="ingest rounds with readings timed three days back, not live")
     parser.add_argument("--child", choices=PAGES)
     parser.add_argument("--catalogue")
     parser.add_argument("--influx-url")
@@ -442,7 +453,7 @@ def main() -> int:
         return 0
     print(f"cores {os.cpu_count()}, load {load()}", flush=True)
     if args.ingest_only:
-        return ingest_only(args.messages, args.rounds)
+        return ingest_only(args.messages, args.rounds, args.late)
     with tempfile.TemporaryDirectory(prefix="stadtpuls-scale-") as tmp_name:
         tmp = Path(tmp_name)
         catalogue_path = write_city(tmp / "city", args.sensors)
@@ -470,7 +481,7 @@ def main() -> int:
             # state rows) into the same database.
             shown = None if args.skip_browser else browser(catalogue, influx, now, 3)
             ratio = None if args.skip_ingest else ingest_ratio(tmp, influx, args.messages,
-                                                                 args.rounds)
+                                                                 args.rounds, args.late)
         finally:
             influx.stop()
     print(json.dumps({"config_check": check, "fill": filled, "pages": results,

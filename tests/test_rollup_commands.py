@@ -149,6 +149,13 @@ def test_dirty_marks_are_bounded_and_lose_nothing() -> None:
     dirty.mark([Reading("s", f"m{i}", Quantity.POWER, 50 * S, 1.0) for i in range(3)])
     changes = dirty.take()
     assert len(changes.ranges) == 3 and changes.everything is None, "n0 gave its place up"
+    assert not dirty.take()  # a quiet round: every place is given up
+    # Live readings (from the open quarter hour on, as the worker says) count for every series.
+    dirty.live_from(60 * S)
+    dirty.mark([Reading("s", "n0", Quantity.POWER, t * S, 1.0) for t in (59, 61, 70)])
+    changes = dirty.take()
+    assert changes.ranges == {SeriesKey("s", "n0", Quantity.POWER): (59 * S, 59 * S)}
+    assert changes.everything == (61 * S, 70 * S)
 
 
 def test_tier_choice() -> None:

@@ -55,6 +55,7 @@ class DirtySeries:
         # array, not a list of ints: no int objects to reach or free per reading.
         self._ranges: dict[tuple[str, str, Quantity], array[int]] = {}
         self._everything: list[int] | None = None
+        self._live_from = _CLEAN[0]  # no reading is live until `live_from` says so
 
     def mark(self, readings: Sequence[Reading]) -> None:
         with self._count_lock:
@@ -70,6 +71,17 @@ class DirtySeries:
         with self._lock:
             self._fold_queued_locked()
             self._fold(readings)
+
+    def live_from(self, time_ns: int) -> None:
+        """From now on, readings at or after `time_ns` count in `everything`, not per series.
+
+        The worker sets the start of the open quarter hour: it rebuilds those windows for
+        every series with readings in them once they close, changed or not. A city's live
+        readings then cost the fold a comparison each instead of a look-up in a table of
+        every series (cachegrind, docs/benchmarks.md, session 7); late ones stay per series.
+        """
+        with self._lock:
+            self._live_from = time_ns
 
     def take(self) -> Changes:
         """Everything marked so far, folded; the marks start empty again."""
@@ -97,22 +109,34 @@ class DirtySeries:
 
     def _fold(self, readings: Sequence[Reading]) -> None:
         ranges = self._ranges
+        live_from = self._live_from
+        lo, hi = _CLEAN  # of the readings that count for every series
         for r in readings:
+            t = r.time_ns
+            if t >= live_from:
+                if t < lo:
+                    lo = t
+                if t > hi:
+                    hi = t
+                continue
             ident = (r.site, r.sensor, r.quantity)
             span = ranges.get(ident)
             if span is not None:
-                t = r.time_ns
                 if t < span[0]:
                     span[0] = t
                 if t > span[1]:  # not `elif`: a clean span is (max, min)
                     span[1] = t
             elif len(ranges) < self._max_series:
-                ranges[ident] = array("q", (r.time_ns, r.time_ns))
-            elif self._everything is None:
-                self._everything = [r.time_ns, r.time_ns]
+                ranges[ident] = array("q", (t, t))
             else:
-                self._everything[0] = min(self._everything[0], r.time_ns)
-                self._everything[1] = max(self._everything[1], r.time_ns)
+                lo, hi = min(lo, t), max(hi, t)
+        if lo > hi:
+            return
+        if self._everything is None:
+            self._everything = [lo, hi]
+        else:
+            self._everything[0] = min(self._everything[0], lo)
+            self._everything[1] = max(self._everything[1], hi)
 
 
 class DirtyMarkingWriter:
