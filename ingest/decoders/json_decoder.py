@@ -58,7 +58,7 @@ def share_identity(topic: str, site: str, sensor: str) -> None:
 
     Then the topic tables of the decoder and this cache hold one key string, and the
     validator finds the sensor's strings identical to its own: compared by address, never
-    read again (with 10,000 series 5 fewer cache misses per message; cachegrind,
+    read again (with 10,000 series about 4 fewer cache misses per message; cachegrind,
     docs/benchmarks.md, session 7). Only where the topic's layout names that very sensor.
     """
     if parse_stadtpuls_topic(topic) != (site, sensor) or len(_SHARED) >= _MAX_IDENTITIES // 2:

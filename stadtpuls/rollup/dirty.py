@@ -3,7 +3,8 @@
 `DirtyMarkingWriter` wraps the store the ingest writes to (delivery and the spool drainer
 alike), so readings count as changed only once they are in the store, late and spooled ones
 included. Marking must not slow the hot path: `mark` appends the batch to a queue (O(1)); the
-roll-up worker folds queued batches into one time range per series when it takes them.
+roll-up worker folds queued batches when it takes them: a late reading into its series' time
+range, a live one (`live_from`) into one span for all series.
 Bounded: at most `max_readings` readings in queued batches (beyond that the writer folds the
 queue and its batch itself: a stalled worker must not keep every batch of the hour alive) and
 `max_series` ranges (beyond that one range for "every series", resolved by the worker through
